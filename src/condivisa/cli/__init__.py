@@ -1,0 +1,1 @@
+"""Command line (Typer): thin shell over the core."""

@@ -1,0 +1,171 @@
+"""``condivisa`` command line. Each command parses arguments, calls the core, prints; bad input exits with 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from condivisa.engine.settle import Settlement, parse_day, settle
+from condivisa.engine.timegrid import Period
+from condivisa.errors import InputError
+from condivisa.ingest import read_prices_csv, read_readings_csv
+from condivisa.model import load_community
+from condivisa.report import print_settlement, settlement_document
+from condivisa.rules.checks import check_community, check_coverage
+
+app = typer.Typer(
+    help="Condivisa: comunita' energetiche rinnovabili (CER, AUC, AID) - ripartizione oraria e incentivi.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run ``fn``; on bad input print the problems and exit 2."""
+    try:
+        return fn()
+    except InputError as exc:
+        err.print("[red]Errore nei dati di ingresso:[/red]")
+        for problem in exc.problems[:50]:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        if len(exc.problems) > 50:
+            err.print(f"  ... e altri {len(exc.problems) - 50} problemi")
+        raise typer.Exit(2) from exc
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file all at once: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run_settlement(community_file: Path, readings_file: Path, prices_file: Path | None,
+                    date_from: str | None, date_to: str | None) -> Settlement:
+    community = load_community(community_file)
+    readings = read_readings_csv(readings_file)
+    prices = read_prices_csv(prices_file) if prices_file else None
+    period = None
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise InputError.one("indicare sia --from sia --to", field="--from/--to")
+        try:
+            period = Period(parse_day(date_from, field_name="--from"), parse_day(date_to, field_name="--to"))
+        except ValueError as exc:
+            raise InputError.one(str(exc), field="--from/--to") from exc
+    return settle(community, readings, prices, period=period, source=str(community_file))
+
+
+def _emit(settlement: Settlement, json_out: str | None, hourly_out: Path | None) -> None:
+    doc: dict[str, Any] = settlement_document(settlement)
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if json_out == "-":
+        sys.stdout.write(text)
+    else:
+        print_settlement(settlement)
+        if json_out:
+            write_atomic(Path(json_out), text)
+            err.print(f"Documento JSON scritto in {json_out}")
+    if hourly_out:
+        write_atomic(hourly_out, settlement.hourly_frame().to_csv(index=False, float_format="%.6f"))
+        err.print(f"Dettaglio orario scritto in {hourly_out}")
+
+
+@app.command("settle")
+def settle_cmd(
+    community_file: Annotated[Path, typer.Argument(help="file YAML della comunita'")],
+    readings: Annotated[Path, typer.Option("--readings", "-r", help="letture CSV pod,timestamp,withdrawn_kwh,"
+                                           "injected_kwh")],
+    prices: Annotated[Path | None, typer.Option("--prices", "-p", help="prezzi orari CSV timestamp,zone,"
+                                                "price_eur_mwh")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="primo giorno AAAA-MM-GG")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="ultimo giorno AAAA-MM-GG (incluso)")] = None,
+    json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
+    hourly: Annotated[Path | None, typer.Option("--hourly", help="scrive il dettaglio orario CSV")] = None,
+) -> None:
+    """Calcola energia condivisa, incentivi e ripartizione di un periodo."""
+    result = _guard(lambda: _run_settlement(community_file, readings, prices, date_from, date_to))
+    _emit(result, json_out, hourly)
+
+
+@app.command("validate")
+def validate_cmd(
+    community_file: Annotated[Path, typer.Argument(help="file YAML della comunita'")],
+    readings: Annotated[Path | None, typer.Option("--readings", "-r", help="letture CSV da controllare")] = None,
+) -> None:
+    """Controlla il file della comunita' (e le letture) senza calcolare nulla."""
+
+    def run() -> list[str]:
+        community = load_community(community_file)
+        problems, warnings = check_community(community, source=str(community_file))
+        if problems:
+            raise InputError(problems)
+        if readings:
+            r = read_readings_csv(readings)
+            warnings += check_coverage(community, r.pods)
+        return warnings
+
+    warnings = _guard(run)
+    out = Console()
+    out.print(f"[green]OK[/green] {community_file}" + (f" e {readings}" if readings else ""))
+    for w in warnings:
+        out.print(f"[yellow]Avviso:[/yellow] {w}")
+
+
+@app.command("demo")
+def demo_cmd(
+    directory: Annotated[Path, typer.Option("--dir", help="cartella in cui scrivere la comunita' demo")] = Path(
+        "demo-cer"),
+    year: Annotated[int, typer.Option(help="anno simulato")] = 2025,
+    json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
+) -> None:
+    """Scrive una comunita' demo realistica (un anno, vicino a Torino) e ne calcola la ripartizione."""
+    from condivisa.demo import write_demo
+
+    files = write_demo(directory, year=year)
+    if json_out != "-":
+        err.print(f"Comunita' demo scritta in {directory}: {', '.join(p.name for p in files.values())}")
+    result = _guard(lambda: _run_settlement(files["community"], files["readings"], files["prices"], None, None))
+    _emit(result, json_out if json_out else str(directory / "settlement.json"), None)
+
+
+@app.command("rules")
+def rules_cmd(
+    year: Annotated[int, typer.Option(help="anno dei parametri")] = 2025,
+) -> None:
+    """Mostra le regole in vigore (tariffa premio, CU_Af, fasce) con le fonti."""
+    from condivisa.rules import load_rulebook
+
+    rb = load_rulebook()
+    params, exact = rb.year(year)
+    out = Console()
+    out.print(f"[bold]Regole CACER - parametri {year}[/bold]" + ("" if exact else f" (usati quelli {params.year})"))
+    for c in rb.classes:
+        out.print(f"  TIP fino a {c.max_power_kw:g} kW: {c.base_eur_mwh:g} + max(0; "
+                  f"{rb.price_reference_eur_mwh:g} - Pz), massimo {c.cap_eur_mwh:g} €/MWh")
+    out.print(f"  CU_Af {params.cu_af_eur_mwh:.2f} €/MWh - {params.sources['cu_af']}")
+    out.print(f"  Perdite evitate AUC: BT {params.auc_loss_lv:.1%}, MT {params.auc_loss_mv:.1%}")
+    for key, text in rb.sources.items():
+        out.print(f"  [dim]{key}[/dim]: {text}")
+
+
+def main() -> None:
+    """Entry point of the ``condivisa`` console script."""
+    app()

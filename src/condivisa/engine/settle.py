@@ -1,0 +1,367 @@
+"""Settle a configuration over a period: from community, readings and prices to energy, money and allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from condivisa.allocation import Allocation, Bases, apply_regulation, eur_to_cents
+from condivisa.engine.sharing import EnergyResult, MoneyResult, share_energy, value_energy
+from condivisa.engine.timegrid import LOCAL_TZ, HourlyMatrix, Period, to_hourly
+from condivisa.errors import InputError
+from condivisa.ingest.prices import Prices
+from condivisa.ingest.readings import Readings
+from condivisa.model.community import Community, Plant
+from condivisa.rules.bands import time_band
+from condivisa.rules.checks import check_community, check_coverage
+from condivisa.rules.rulebook import Rulebook, canonical_region, load_rulebook
+from condivisa.rules.tip import geographic_correction, grant_reduction, tip_eur_mwh
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class PlantResult:
+    """Per-plant totals over the period (energy [kWh], money [€])."""
+
+    id: str
+    owner: str
+    cabina: str
+    injected_kwh: float
+    incentivised_kwh: float
+    tip_eur: float
+    excess_eur: float
+    earns_tip: bool
+    with_grant: bool
+
+
+@dataclass(frozen=True)
+class ExcessSet:
+    """The yearly excess check of one set of plants."""
+
+    name: str
+    threshold: float
+    plants: tuple[str, ...]
+    injected_kwh: float
+    incentivised_kwh: float
+    tip_eur: float
+
+    @property
+    def share(self) -> float:
+        """Incentivised / injected of the set [unitless]."""
+        return self.incentivised_kwh / self.injected_kwh if self.injected_kwh > 0 else 0.0
+
+    @property
+    def excess_eur(self) -> float:
+        """TIP of the set x max(0, share - threshold) [€]."""
+        return self.tip_eur * max(0.0, self.share - self.threshold)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Everything a settlement computed; :mod:`condivisa.report` turns it into JSON and tables."""
+
+    community: Community
+    period: Period
+    hours: pd.DatetimeIndex
+    zone: str
+    price_eur_mwh: FloatArray
+    price_source: str
+    cu_af_eur_mwh: FloatArray
+    cabine: list[str]
+    plants: list[Plant]
+    point_pods: list[str]
+    point_members: list[str]
+    energy: EnergyResult
+    money: MoneyResult
+    plant_results: list[PlantResult]
+    excess_sets: list[ExcessSet]
+    allocation: Allocation
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def tip_eur(self) -> float:
+        return float(self.money.plant_tip.sum())
+
+    @property
+    def valorisation_eur(self) -> float:
+        """ARERA valorisation, avoided losses (AUC) included [€]."""
+        return float(self.money.valorisation.sum() + self.money.avoided_losses.sum())
+
+    @property
+    def total_eur(self) -> float:
+        return self.tip_eur + self.valorisation_eur
+
+    def hourly_frame(self) -> pd.DataFrame:
+        """One row per hour: local time, band, energies [kWh], price [€/MWh], money [€]."""
+        e, m = self.energy, self.money
+        return pd.DataFrame({
+            "timestamp": self.hours.tz_convert(LOCAL_TZ),
+            "band": time_band(self.hours),
+            "withdrawn_kwh": e.withdrawn,
+            "injected_kwh": e.injected,
+            "shared_kwh": e.shared,
+            "incentivised_kwh": e.incentivised,
+            "price_eur_mwh": self.price_eur_mwh,
+            "tip_eur": m.tip,
+            "valorisation_eur": m.valorisation + m.avoided_losses,
+        })
+
+
+def default_period(readings: Readings, pods: set[str]) -> Period:
+    """The local days spanned by the readings of the configuration's PODs."""
+    f = readings.frame
+    ts = f.loc[f["pod"].isin(pods), "timestamp"]
+    if ts.empty:
+        raise InputError.one("nessuna lettura per i POD della configurazione", file=readings.source)
+    local = ts.dt.tz_convert(LOCAL_TZ)
+    return Period(local.min().date(), local.max().date())
+
+
+def _gap_warnings(matrix: HourlyMatrix, readings: Readings, present: set[str]) -> list[str]:
+    out = []
+    for j, pod in enumerate(matrix.pods):
+        if pod not in present:
+            continue
+        expected = 60 // readings.interval_minutes.get(pod, 60)
+        counts = matrix.intervals[:, j]
+        missing = int((counts == 0).sum())
+        partial = int(((counts > 0) & (counts < expected)).sum())
+        if missing or partial:
+            parts = []
+            if missing:
+                parts.append(f"{missing} ore senza letture")
+            if partial:
+                parts.append(f"{partial} ore incomplete")
+            out.append(f"{pod}: {' e '.join(parts)} nel periodo (valori mancanti considerati a zero)")
+    return out
+
+
+def _hourly_prices(prices: Prices | None, zone: str, hours: pd.DatetimeIndex, rb: Rulebook
+                   ) -> tuple[FloatArray, str, list[str]]:
+    warnings: list[str] = []
+    if prices is not None:
+        chosen = zone if zone in prices.zones else ("PUN" if "PUN" in prices.zones else None)
+        if chosen is None:
+            raise InputError.one(
+                f"nessun prezzo per la zona {zone} (zone nel file: {', '.join(prices.zones)})",
+                file=prices.source, field="zone")
+        if chosen != zone:
+            warnings.append(f"prezzi della zona {zone} assenti: uso il PUN del file prezzi")
+        series = prices.zone_series(chosen).reindex(hours)
+        missing = series.index[series.isna()]
+        if len(missing):
+            first = ", ".join(t.tz_convert(LOCAL_TZ).isoformat() for t in missing[:5])
+            raise InputError.one(
+                f"mancano {len(missing)} prezzi orari della zona {chosen} nel periodo (prime ore: {first})",
+                file=prices.source, field="timestamp")
+        return series.to_numpy(dtype=np.float64), f"file {prices.source}, zona {chosen}", warnings
+    local = hours.tz_convert(LOCAL_TZ)
+    out = np.empty(len(hours))
+    used = []
+    for year in sorted(set(local.year)):
+        params, exact = rb.year(int(year))
+        mask = np.asarray(local.year == year)
+        out[mask] = np.asarray(params.monthly_price_eur_mwh)[local.month.to_numpy()[mask] - 1]
+        label = f"{params.monthly_price_series} mensile {params.year}"
+        if not exact or params.monthly_price_provisional:
+            label += f" (per il {year}: {params.sources['monthly_price']})"
+        used.append(label)
+    warnings.append("nessun file prezzi: TIP calcolata con la tabella mensile del regolamento (" +
+                    "; ".join(used) + "), non con i prezzi zonali orari")
+    return out, "tabella mensile: " + "; ".join(used), warnings
+
+
+def _cu_af(community: Community, hours: pd.DatetimeIndex, rb: Rulebook) -> tuple[FloatArray, FloatArray,
+                                                                                  FloatArray, list[str]]:
+    """CU_Af [€/MWh] and AUC loss coefficients (LV, MV) for each hour, with warnings on provisional figures."""
+    local_year = hours.tz_convert(LOCAL_TZ).year.to_numpy()
+    cu = np.empty(len(hours))
+    lv = np.empty(len(hours))
+    mv = np.empty(len(hours))
+    warnings = []
+    override = community.parameters
+    for year in sorted(set(local_year.tolist())):
+        params, exact = rb.year(int(year))
+        mask = local_year == year
+        cu[mask] = override.get("cu_af_eur_mwh", params.cu_af_eur_mwh)
+        lv[mask] = override.get("auc_loss_lv", params.auc_loss_lv)
+        mv[mask] = override.get("auc_loss_mv", params.auc_loss_mv)
+        if "cu_af_eur_mwh" in override:
+            continue
+        if not exact:
+            warnings.append(f"CU_Af {year} non presente nel regolamento: uso il valore {params.year} "
+                            f"({params.cu_af_eur_mwh:.2f} €/MWh)")
+        elif params.cu_af_provisional:
+            warnings.append(f"CU_Af {year} provvisorio: {params.sources['cu_af']}")
+    return cu, lv, mv, warnings
+
+
+def settle(community: Community, readings: Readings, prices: Prices | None = None, *,
+           period: Period | None = None, rulebook: Rulebook | None = None, source: str = "") -> Settlement:
+    """Settle a configuration over a period, hour by hour, as GSE does.
+
+    Parameters
+    ----------
+    community : Community
+    readings : Readings
+        Interval readings (15 min or hourly) of the configuration's PODs.
+    prices : Prices, optional
+        Hourly zonal prices; without them the rulebook's monthly table is used and a warning says so.
+    period : Period, optional
+        Local days to settle (inclusive); default: the days spanned by the readings.
+    source : str
+        Name of the community file, for messages.
+
+    Raises
+    ------
+    InputError
+        Eligibility or perimeter violations, missing prices, no readings for the configuration.
+    """
+    rb = rulebook or load_rulebook()
+    problems, warnings = check_community(community, source=source, rulebook=rb)
+    if problems:
+        raise InputError(problems)
+    region = canonical_region(community.region, rb)
+    assert region is not None
+    zone = rb.region_zone[region]
+    conf = rb.configurations[community.configuration]
+
+    point_pairs = community.points()
+    plant_pods = [p.pod for p in community.plants]
+    all_pods = list(dict.fromkeys([pt.pod for _, pt in point_pairs] + plant_pods))
+    per = period or default_period(readings, set(all_pods))
+    hours = per.hours()
+    frame = readings.frame
+    in_period = frame[(frame["timestamp"] >= per.start_utc) & (frame["timestamp"] < per.end_utc)]
+    present = set(in_period["pod"].unique())
+    if not present & set(all_pods):
+        raise InputError.one(
+            f"nessuna lettura dei POD della configurazione tra il {per.start:%d/%m/%Y} e il {per.end:%d/%m/%Y}",
+            file=readings.source)
+    warnings += check_coverage(community, present)
+    matrix = to_hourly(in_period, all_pods, hours)
+    warnings += _gap_warnings(matrix, readings, present)
+    col = {pod: j for j, pod in enumerate(all_pods)}
+
+    cabine = sorted({pt.cabina for _, pt in point_pairs} | {p.cabina for p in community.plants})
+    cab_index = {c: i for i, c in enumerate(cabine)}
+    order = sorted(range(len(point_pairs)), key=lambda i: (cab_index[point_pairs[i][1].cabina], i))
+    points = [point_pairs[i] for i in order]
+    point_cabina = np.array([cab_index[pt.cabina] for _, pt in points], dtype=np.intp)
+    withdrawn = matrix.withdrawn[:, [col[pt.pod] for _, pt in points]] if points else np.zeros((len(hours), 0))
+
+    plants = sorted(community.plants, key=lambda p: (p.commissioning_date, p.id))
+    power_at_pod: dict[str, float] = {}
+    for p in plants:
+        power_at_pod[p.pod] = power_at_pod.get(p.pod, 0.0) + p.power_kw
+    shared_pods = sorted(pod for pod in power_at_pod if sum(q.pod == pod for q in plants) > 1)
+    for pod in shared_pods:
+        warnings.append(f"piu' impianti sullo stesso POD {pod}: immissione ripartita in proporzione alla potenza")
+    injected = np.zeros((len(hours), len(plants)))
+    for j, p in enumerate(plants):
+        injected[:, j] = matrix.injected[:, col[p.pod]] * (p.power_kw / power_at_pod[p.pod])
+    plant_pod_set = set(plant_pods)
+    stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and matrix.injected[:, col[pt.pod]].any()]
+    if stray:
+        warnings.append("immissioni da POD senza impianto dichiarato, non conteggiate: " + ", ".join(stray[:10]))
+    plant_cabina = np.array([cab_index[p.cabina] for p in plants], dtype=np.intp)
+
+    price, price_source, price_warnings = _hourly_prices(prices, zone, hours, rb)
+    warnings += price_warnings
+    cu_af, loss_lv, loss_mv, cu_warnings = _cu_af(community, hours, rb)
+    warnings += cu_warnings
+
+    exempt = np.array([1.0 if m.kind in rb.exempt_member_kinds else 0.0 for m, _ in points])
+    weights = [exempt]
+    loss_index = None
+    if conf.avoided_losses:
+        # Voltage-weighted withdrawal: the loss coefficient is picked per hour below, so weight by voltage class.
+        weights += [np.array([1.0 if pt.voltage == "LV" else 0.0 for _, pt in points]),
+                    np.array([1.0 if pt.voltage == "MV" else 0.0 for _, pt in points])]
+    energy = share_energy(withdrawn, injected, point_cabina, plant_cabina, len(cabine),
+                          point_weights=np.stack(weights, axis=1) if points else np.zeros((0, len(weights))))
+    if conf.avoided_losses:
+        lvw = energy.cabina_weighted_withdrawn[:, :, 1] * loss_lv[:, None]
+        mvw = energy.cabina_weighted_withdrawn[:, :, 2] * loss_mv[:, None]
+        energy = EnergyResult(**{**energy.__dict__, "cabina_weighted_withdrawn": np.stack(
+            [energy.cabina_weighted_withdrawn[:, :, 0], lvw + mvw], axis=2)})
+        loss_index = 1
+
+    eligible = np.array([p.commissioning_date >= rb.min_commissioning_date for p in plants], dtype=bool)
+    tip_share = np.array([p.tip_share for p in plants]) * eligible
+    reduction = np.array([grant_reduction(p.grant_share, rb) for p in plants])
+    rate = np.empty((len(hours), len(plants)))
+    for j, p in enumerate(plants):
+        fc = geographic_correction(p.technology, p.region or region, rb)
+        rate[:, j] = tip_eur_mwh(p.power_kw, price, fc_eur_mwh=fc, rulebook=rb)
+    money = value_energy(energy, plant_cabina, rate, reduction, tip_share, cu_af, price,
+                         exempt_weight=0, exempt_first_to_grant_plants=rb.exempt_priority_to_grant_plants,
+                         loss_weight=loss_index)
+
+    inj_tot = energy.plant_injected.sum(axis=0)
+    inc_tot = energy.plant_incentivised.sum(axis=0)
+    tip_tot = money.plant_tip.sum(axis=0)
+    excess_sets = []
+    plant_excess = np.zeros(len(plants))
+    for name, threshold, members in (
+        ("sola tariffa premio", rb.excess_threshold_tip_only, [j for j, p in enumerate(plants)
+                                                              if tip_share[j] > 0 and p.grant_share == 0]),
+        ("tariffa premio e contributo in conto capitale", rb.excess_threshold_with_grant,
+         [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share > 0]),
+    ):
+        if not members:
+            continue
+        s = ExcessSet(name, threshold, tuple(plants[j].id for j in members), float(inj_tot[members].sum()),
+                      float(inc_tot[members].sum()), float(tip_tot[members].sum()))
+        excess_sets.append(s)
+        diff = max(0.0, s.share - threshold)
+        plant_excess[members] = tip_tot[members] * diff
+    if any(s.excess_eur > 0 for s in excess_sets) and not per.is_calendar_year():
+        warnings.append("la quota eccedentaria si verifica sull'anno: il valore riportato e' calcolato sul periodo")
+    if any(s.excess_eur > 0 for s in excess_sets) and community.excess_to is None:
+        warnings.append("quota eccedentaria positiva: va destinata ai consumatori diversi dalle imprese o a "
+                        "finalita' sociali (indicare excess_to nel file della comunita')")
+
+    plant_results = [
+        PlantResult(p.id, p.owner, p.cabina, float(inj_tot[j]), float(inc_tot[j]), float(tip_tot[j]),
+                    float(plant_excess[j]), bool(tip_share[j] > 0), p.grant_share > 0)
+        for j, p in enumerate(plants)
+    ]
+
+    producers: dict[str, dict[str, float]] = {}
+    for r in plant_results:
+        b = producers.setdefault(r.owner, {"incentivised_injection": 0.0, "injected": 0.0})
+        b["incentivised_injection"] += r.incentivised_kwh
+        b["injected"] += r.injected_kwh
+    consumers: dict[str, dict[str, float]] = {m.id: {"shared_withdrawal": 0.0, "withdrawn": 0.0}
+                                              for m in community.members}
+    for k, (m, _) in enumerate(points):
+        consumers[m.id]["shared_withdrawal"] += float(energy.point_shared_withdrawal[k])
+        consumers[m.id]["withdrawn"] += float(energy.point_withdrawn[k])
+    bases = Bases(producers=producers, consumers=consumers,
+                  non_business=frozenset(m.id for m in community.members if m.kind != "business"))
+    total_cents = eur_to_cents(float(money.plant_tip.sum() + money.valorisation.sum() + money.avoided_losses.sum()))
+    excess_cents = eur_to_cents(sum(s.excess_eur for s in excess_sets))
+    allocation = apply_regulation(total_cents, community.regulation, bases,
+                                  excess_cents=excess_cents, excess_to=community.excess_to)
+    warnings += list(allocation.warnings)
+
+    return Settlement(
+        community=community, period=per, hours=hours, zone=zone, price_eur_mwh=price, price_source=price_source,
+        cu_af_eur_mwh=cu_af, cabine=cabine, plants=plants, point_pods=[pt.pod for _, pt in points],
+        point_members=[m.id for m, _ in points], energy=energy, money=money, plant_results=plant_results,
+        excess_sets=excess_sets, allocation=allocation, warnings=warnings,
+    )
+
+
+def parse_day(text: str, *, field_name: str) -> dt.date:
+    """Parse a ``YYYY-MM-DD`` date given on the command line."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError.one(f"data non valida {text!r}: attesa AAAA-MM-GG", field=field_name) from exc

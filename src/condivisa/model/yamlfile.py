@@ -1,0 +1,96 @@
+"""Read and write community descriptions as YAML, with errors that name file, line and path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from condivisa.errors import InputError, Problem
+from condivisa.model.community import Community
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest YAML node reachable along ``loc``."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_community(text: str, *, source: str = "<community>") -> Community:
+    """Parse and validate a community description.
+
+    Parameters
+    ----------
+    text : str
+        YAML document.
+    source : str
+        Name used in error messages (usually the file name).
+
+    Raises
+    ------
+    InputError
+        Malformed YAML or invalid content; each problem names the file, line and path in the document.
+    """
+    try:
+        node = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise InputError.one(f"YAML non valido: {getattr(exc, 'problem', exc)}", file=source, row=row) from exc
+    if not isinstance(data, dict):
+        raise InputError.one("atteso un documento YAML con le chiavi name, region, members, ...", file=source)
+    try:
+        return Community.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "campo obbligatorio mancante"
+            elif err["type"] == "extra_forbidden":
+                msg = "campo non previsto"
+            problems.append(Problem(msg, file=source, row=_line_of(node, loc), field=_loc_path(loc) or None))
+        raise InputError(problems) from exc
+
+
+def load_community(path: str | Path) -> Community:
+    """Read a community description from a YAML file (see :func:`parse_community`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError.one("file non trovato", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError.one("il file non e' testo UTF-8", file=str(path)) from exc
+    return parse_community(text, source=str(path))
+
+
+def dump_community(community: Community) -> str:
+    """YAML text of a community, in the documented field order."""
+    data = community.model_dump(mode="json", exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
