@@ -35,23 +35,55 @@ def community(members: list[dict[str, Any]], plants: list[dict[str, Any]], **ext
     return Community.model_validate(doc)
 
 
-def plant(pid: str, owner: str, n: int, cabina: str = "AC001E00001", power: float = 100.0,
-          date: str = "2024-05-01", **extra: Any) -> dict[str, Any]:
-    return {"id": pid, "owner": owner, "pod": pod(n), "cabina": cabina, "technology": "pv", "power_kw": power,
-            "commissioning_date": dt.date.fromisoformat(date), **extra}
+def plant(
+    pid: str,
+    owner: str,
+    n: int,
+    cabina: str = "AC001E00001",
+    power: float = 100.0,
+    date: str = "2024-05-01",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "owner": owner,
+        "pod": pod(n),
+        "cabina": cabina,
+        "technology": "pv",
+        "power_kw": power,
+        "commissioning_date": dt.date.fromisoformat(date),
+        **extra,
+    }
 
 
-def member(mid: str, pods: list[int], cabina: str = "AC001E00001", kind: str = "household",
-           **extra: Any) -> dict[str, Any]:
-    return {"id": mid, "name": mid.upper(), "kind": kind,
-            "pods": [{"pod": pod(n), "cabina": cabina, **extra} for n in pods]}
+def member(
+    mid: str, pods: list[int], cabina: str = "AC001E00001", kind: str = "household", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "name": mid.upper(),
+        "kind": kind,
+        "pods": [{"pod": pod(n), "cabina": cabina, **extra} for n in pods],
+    }
 
 
 START = pd.Timestamp("2025-06-01T00:00:00+02:00").tz_convert("UTC")
 
 
-def readings(pods: list[str], withdrawn: np.ndarray, injected: np.ndarray, *, minutes: int = 60,
-             start: pd.Timestamp = START) -> Readings:
+def readings(
+    pods: list[str],
+    withdrawn: np.ndarray,
+    injected: np.ndarray,
+    *,
+    minutes: int = 60,
+    start: pd.Timestamp = START,
+) -> Readings:
     """Readings for ``pods`` from (intervals x pods) arrays."""
-    return readings_from_arrays(pods, start, np.asarray(withdrawn, float), np.asarray(injected, float),
-                                interval_minutes=minutes, source="test")
+    return readings_from_arrays(
+        pods,
+        start,
+        np.asarray(withdrawn, float),
+        np.asarray(injected, float),
+        interval_minutes=minutes,
+        source="test",
+    )

@@ -41,8 +41,13 @@ def test_two_cabine_shared_vs_incentivised() -> None:
 
 def test_plants_are_queued_by_date_of_entry_into_operation() -> None:
     # Demand 6 kWh/h; the older plant p_old injects 4, the newer p_new 5 (listed first in the file).
-    c = community([member("m1", [1])], [plant("p_new", "x", 8, date="2025-01-10", power=300),
-                                        plant("p_old", "y", 9, date="2024-02-01", power=100)])
+    c = community(
+        [member("m1", [1])],
+        [
+            plant("p_new", "x", 8, date="2025-01-10", power=300),
+            plant("p_old", "y", 9, date="2024-02-01", power=100),
+        ],
+    )
     w = np.full((24, 3), 0.0)
     i = np.zeros((24, 3))
     w[:, 0], i[:, 1], i[:, 2] = 6.0, 5.0, 4.0
@@ -56,8 +61,10 @@ def test_plants_are_queued_by_date_of_entry_into_operation() -> None:
 
 
 def test_plant_without_tip_keeps_its_place_in_the_queue() -> None:
-    c = community([member("m1", [1])], [plant("p_obl", "x", 8, date="2024-01-10", tip_share=0.0),
-                                        plant("p2", "y", 9, date="2024-06-01")])
+    c = community(
+        [member("m1", [1])],
+        [plant("p_obl", "x", 8, date="2024-01-10", tip_share=0.0), plant("p2", "y", 9, date="2024-06-01")],
+    )
     w = np.zeros((24, 3))
     i = np.zeros((24, 3))
     w[:, 0], i[:, 1], i[:, 2] = 5.0, 3.0, 3.0
@@ -72,8 +79,7 @@ def test_plant_without_tip_keeps_its_place_in_the_queue() -> None:
 
 def test_grant_reduction_spares_the_exempt_members_share() -> None:
     # A household (exempt) withdraws 2, a business 2; one plant with a 40 % grant (F = 0.5) injects 4.
-    c = community([member("h", [1]), member("b", [2], kind="business")],
-                  [plant("p1", "b", 9, grant_share=0.4)])
+    c = community([member("h", [1]), member("b", [2], kind="business")], [plant("p1", "b", 9, grant_share=0.4)])
     w = np.zeros((24, 3))
     i = np.zeros((24, 3))
     w[:, 0], w[:, 1], i[:, 2] = 2.0, 2.0, 4.0
@@ -85,9 +91,13 @@ def test_grant_reduction_spares_the_exempt_members_share() -> None:
 
 def test_exempt_energy_goes_first_to_plants_with_a_grant() -> None:
     # Household withdraws 2 of 4; p_grant (older) injects 2, p_plain injects 2. The exempt 2 kWh all go to p_grant.
-    c = community([member("h", [1]), member("b", [2], kind="business")],
-                  [plant("p_plain", "b", 8, date="2024-07-01"),
-                   plant("p_grant", "b", 9, date="2024-03-01", grant_share=0.4)])
+    c = community(
+        [member("h", [1]), member("b", [2], kind="business")],
+        [
+            plant("p_plain", "b", 8, date="2024-07-01"),
+            plant("p_grant", "b", 9, date="2024-03-01", grant_share=0.4),
+        ],
+    )
     w = np.zeros((24, 4))
     i = np.zeros((24, 4))
     w[:, 0], w[:, 1], i[:, 2], i[:, 3] = 2.0, 2.0, 2.0, 2.0

@@ -23,8 +23,10 @@ def test_worked_examples(power: float, pz: float, fc: float, f: float, expected:
     assert float(tip_eur_mwh(power, pz, fc_eur_mwh=fc, reduction=f)) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("power", "base", "cap"), [(200, 80, 120), (200.01, 70, 110), (600, 70, 110),
-                                                    (600.5, 60, 100), (1000, 60, 100)])
+@pytest.mark.parametrize(
+    ("power", "base", "cap"),
+    [(200, 80, 120), (200.01, 70, 110), (600, 70, 110), (600.5, 60, 100), (1000, 60, 100)],
+)
 def test_class_boundaries(power: float, base: float, cap: float) -> None:
     cls = power_class(power)
     assert (cls.base_eur_mwh, cls.cap_eur_mwh) == (base, cap)
@@ -49,9 +51,16 @@ def test_grant_reduction_is_linear_up_to_forty_percent() -> None:
         grant_reduction(0.41)
 
 
-@pytest.mark.parametrize(("tech", "region", "fc"), [("pv", "Piemonte", 10), ("pv", "lazio", 4),
-                                                     ("pv", "Sicilia", 0), ("wind", "Piemonte", 0),
-                                                     ("pv", "Emilia Romagna", 10)])
+@pytest.mark.parametrize(
+    ("tech", "region", "fc"),
+    [
+        ("pv", "Piemonte", 10),
+        ("pv", "lazio", 4),
+        ("pv", "Sicilia", 0),
+        ("wind", "Piemonte", 0),
+        ("pv", "Emilia Romagna", 10),
+    ],
+)
 def test_geographic_correction_pv_only(tech: str, region: str, fc: float) -> None:
     assert geographic_correction(tech, region) == fc
 

@@ -16,8 +16,9 @@ def eur_to_cents(amount_eur: float) -> int:
     return int(Decimal(f"{amount_eur:.6f}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
 
 
-def split_cents(total_cents: int, weights: Mapping[str, float], *, order: Mapping[str, int] | None = None
-                ) -> dict[str, int]:
+def split_cents(
+    total_cents: int, weights: Mapping[str, float], *, order: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Split ``total_cents`` among keys in proportion to ``weights`` so that the parts add up exactly.
 
     Largest-remainder method (Hamilton): each key gets the floor of its exact quota, and the cents left over go

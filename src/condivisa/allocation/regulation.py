@@ -63,8 +63,15 @@ class Allocation:
         return out
 
 
-def _split_group(amount: int, group: Mapping[str, Mapping[str, float]], basis: str, label: str, rule: int,
-                 order: Mapping[str, int], warnings: list[str]) -> list[AllocationLine]:
+def _split_group(
+    amount: int,
+    group: Mapping[str, Mapping[str, float]],
+    basis: str,
+    label: str,
+    rule: int,
+    order: Mapping[str, int],
+    warnings: list[str],
+) -> list[AllocationLine]:
     if amount == 0:
         return []
     if not group:
@@ -81,8 +88,14 @@ def _split_group(amount: int, group: Mapping[str, Mapping[str, float]], basis: s
     return [AllocationLine(rule, k, v, basis) for k, v in parts.items() if v]
 
 
-def apply_regulation(total_cents: int, rules: Sequence[RegulationRule], bases: Bases, *,
-                     excess_cents: int = 0, excess_to: str | None = None) -> Allocation:
+def apply_regulation(
+    total_cents: int,
+    rules: Sequence[RegulationRule],
+    bases: Bases,
+    *,
+    excess_cents: int = 0,
+    excess_to: str | None = None,
+) -> Allocation:
     """Split ``total_cents`` by the regulation.
 
     Parameters
@@ -113,8 +126,11 @@ def apply_regulation(total_cents: int, rules: Sequence[RegulationRule], bases: B
             warnings.append("nessun regolamento: importo non ripartito")
             lines.append(AllocationLine(len(rules), UNALLOCATED, remaining, None))
         return Allocation(total_cents, tuple(lines), tuple(warnings))
-    per_rule = split_cents(remaining, {str(i): r.share for i, r in enumerate(rules)},
-                           order={str(i): i for i in range(len(rules))})
+    per_rule = split_cents(
+        remaining,
+        {str(i): r.share for i, r in enumerate(rules)},
+        order={str(i): i for i in range(len(rules))},
+    )
     for i, rule in enumerate(rules):
         amount = per_rule[str(i)]
         if rule.to == "producers":

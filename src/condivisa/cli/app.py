@@ -35,11 +35,11 @@ def _guard(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except InputError as exc:
-        err.print("[red]Errore nei dati di ingresso:[/red]")
+        typer.echo("Errore nei dati di ingresso:", err=True)
         for problem in exc.problems[:50]:
-            err.print(f"  {problem}", markup=False, highlight=False)
+            typer.echo(f"  {problem}", err=True)
         if len(exc.problems) > 50:
-            err.print(f"  ... e altri {len(exc.problems) - 50} problemi")
+            typer.echo(f"  ... e altri {len(exc.problems) - 50} problemi", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -57,8 +57,13 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _run_settlement(community_file: Path, readings_file: Path, prices_file: Path | None,
-                    date_from: str | None, date_to: str | None) -> Settlement:
+def _run_settlement(
+    community_file: Path,
+    readings_file: Path,
+    prices_file: Path | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> Settlement:
     community = load_community(community_file)
     readings = read_readings_csv(readings_file)
     prices = read_prices_csv(prices_file) if prices_file else None
@@ -91,10 +96,12 @@ def _emit(settlement: Settlement, json_out: str | None, hourly_out: Path | None)
 @app.command("settle")
 def settle_cmd(
     community_file: Annotated[Path, typer.Argument(help="file YAML della comunita'")],
-    readings: Annotated[Path, typer.Option("--readings", "-r", help="letture CSV pod,timestamp,withdrawn_kwh,"
-                                           "injected_kwh")],
-    prices: Annotated[Path | None, typer.Option("--prices", "-p", help="prezzi orari CSV timestamp,zone,"
-                                                "price_eur_mwh")] = None,
+    readings: Annotated[
+        Path, typer.Option("--readings", "-r", help="letture CSV pod,timestamp,withdrawn_kwh,injected_kwh")
+    ],
+    prices: Annotated[
+        Path | None, typer.Option("--prices", "-p", help="prezzi orari CSV timestamp,zone,price_eur_mwh")
+    ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="primo giorno AAAA-MM-GG")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="ultimo giorno AAAA-MM-GG (incluso)")] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
@@ -132,7 +139,8 @@ def validate_cmd(
 @app.command("demo")
 def demo_cmd(
     directory: Annotated[Path, typer.Option("--dir", help="cartella in cui scrivere la comunita' demo")] = Path(
-        "demo-cer"),
+        "demo-cer"
+    ),
     year: Annotated[int, typer.Option(help="anno simulato")] = 2025,
     json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
 ) -> None:
@@ -158,8 +166,10 @@ def rules_cmd(
     out = Console()
     out.print(f"[bold]Regole CACER - parametri {year}[/bold]" + ("" if exact else f" (usati quelli {params.year})"))
     for c in rb.classes:
-        out.print(f"  TIP fino a {c.max_power_kw:g} kW: {c.base_eur_mwh:g} + max(0; "
-                  f"{rb.price_reference_eur_mwh:g} - Pz), massimo {c.cap_eur_mwh:g} €/MWh")
+        out.print(
+            f"  TIP fino a {c.max_power_kw:g} kW: {c.base_eur_mwh:g} + max(0; "
+            f"{rb.price_reference_eur_mwh:g} - Pz), massimo {c.cap_eur_mwh:g} €/MWh"
+        )
     out.print(f"  CU_Af {params.cu_af_eur_mwh:.2f} €/MWh - {params.sources['cu_af']}")
     out.print(f"  Perdite evitate AUC: BT {params.auc_loss_lv:.1%}, MT {params.auc_loss_mv:.1%}")
     for key, text in rb.sources.items():

@@ -23,10 +23,48 @@ from condivisa.rules.rulebook import load_rulebook
 
 CABINA_A = "AC001E00123"
 CABINA_B = "AC001E00124"
-_FIRST = ["Mario", "Lucia", "Giuseppe", "Anna", "Paolo", "Giulia", "Luca", "Francesca", "Marco", "Chiara",
-          "Andrea", "Sara", "Stefano", "Elena", "Davide", "Laura", "Matteo", "Silvia", "Alessandro", "Marta"]
-_LAST = ["Rossi", "Bianchi", "Ferrero", "Gallo", "Costa", "Bruno", "Ricci", "Greco", "Marino", "Conti",
-         "Giordano", "Colombo", "Rinaldi", "Barbero", "Bertola", "Fontana", "Moretti", "Lombardi"]
+_FIRST = [
+    "Mario",
+    "Lucia",
+    "Giuseppe",
+    "Anna",
+    "Paolo",
+    "Giulia",
+    "Luca",
+    "Francesca",
+    "Marco",
+    "Chiara",
+    "Andrea",
+    "Sara",
+    "Stefano",
+    "Elena",
+    "Davide",
+    "Laura",
+    "Matteo",
+    "Silvia",
+    "Alessandro",
+    "Marta",
+]
+_LAST = [
+    "Rossi",
+    "Bianchi",
+    "Ferrero",
+    "Gallo",
+    "Costa",
+    "Bruno",
+    "Ricci",
+    "Greco",
+    "Marino",
+    "Conti",
+    "Giordano",
+    "Colombo",
+    "Rinaldi",
+    "Barbero",
+    "Bertola",
+    "Fontana",
+    "Moretti",
+    "Lombardi",
+]
 
 
 def demo_community() -> Community:
@@ -40,28 +78,67 @@ def demo_community() -> Community:
         pod_no += 1
         return f"IT001E{10000000 + pod_no:08d}"
 
-    members.append(Member(id="m01", name="Comune di Borgo Demo", kind="municipality",
-                          pods=[Point(pod="IT001E10000001", cabina=CABINA_A, voltage="MV"),
-                                Point(pod=pod(), cabina=CABINA_A)]))
-    members.append(Member(id="m02", name="Parrocchia San Giovanni", kind="religious",
-                          pods=[Point(pod=pod(), cabina=CABINA_A)]))
-    members.append(Member(id="m03", name="Associazione Il Ponte ETS", kind="third_sector",
-                          pods=[Point(pod=pod(), cabina=CABINA_A)]))
-    businesses = ["Logistica Piemonte srl", "Panificio Aurora", "Studio Tecnico Gallo", "Ferramenta Conti",
-                  "Bar Centrale", "Officina Moretti"]
+    members.append(
+        Member(
+            id="m01",
+            name="Comune di Borgo Demo",
+            kind="municipality",
+            pods=[
+                Point(pod="IT001E10000001", cabina=CABINA_A, voltage="MV"),
+                Point(pod=pod(), cabina=CABINA_A),
+            ],
+        )
+    )
+    members.append(
+        Member(
+            id="m02",
+            name="Parrocchia San Giovanni",
+            kind="religious",
+            pods=[Point(pod=pod(), cabina=CABINA_A)],
+        )
+    )
+    members.append(
+        Member(
+            id="m03",
+            name="Associazione Il Ponte ETS",
+            kind="third_sector",
+            pods=[Point(pod=pod(), cabina=CABINA_A)],
+        )
+    )
+    businesses = [
+        "Logistica Piemonte srl",
+        "Panificio Aurora",
+        "Studio Tecnico Gallo",
+        "Ferramenta Conti",
+        "Bar Centrale",
+        "Officina Moretti",
+    ]
     for i, name in enumerate(businesses):
-        members.append(Member(id=f"m{4 + i:02d}", name=name, kind="business",
-                              pods=[Point(pod=pod(), cabina=CABINA_A)]))
+        members.append(Member(id=f"m{4 + i:02d}", name=name, kind="business", pods=[Point(pod=pod(), cabina=CABINA_A)]))
     for i in range(30):
         cabina = CABINA_B if i >= 26 else CABINA_A
         name = f"{_LAST[(i * 7) % len(_LAST)]} {_FIRST[(i * 3) % len(_FIRST)]}"
-        members.append(Member(id=f"m{10 + i:02d}", name=name, kind="household",
-                              pods=[Point(pod=pod(), cabina=cabina)]))
+        members.append(Member(id=f"m{10 + i:02d}", name=name, kind="household", pods=[Point(pod=pod(), cabina=cabina)]))
     plants = [
-        Plant(id="p1", owner="m01", pod="IT001E10000001", cabina=CABINA_A, technology="pv", power_kw=60.0,
-              commissioning_date=dt.date(2024, 4, 15), grant_share=0.40),
-        Plant(id="p2", owner="m04", pod=members[3].pods[0].pod, cabina=CABINA_A, technology="pv", power_kw=200.0,
-              commissioning_date=dt.date(2024, 9, 1)),
+        Plant(
+            id="p1",
+            owner="m01",
+            pod="IT001E10000001",
+            cabina=CABINA_A,
+            technology="pv",
+            power_kw=60.0,
+            commissioning_date=dt.date(2024, 4, 15),
+            grant_share=0.40,
+        ),
+        Plant(
+            id="p2",
+            owner="m04",
+            pod=members[3].pods[0].pod,
+            cabina=CABINA_A,
+            technology="pv",
+            power_kw=200.0,
+            commissioning_date=dt.date(2024, 9, 1),
+        ),
     ]
     return Community(
         name="CER Borgo Demo",
@@ -111,16 +188,23 @@ def demo_readings(community: Community, year: int, seed: int = 2025) -> Readings
                 q_pv = np.repeat(pv / 4.0, 4) * rng.uniform(0.9, 1.1, 4 * len(pv))
                 net = q_load - q_pv
                 times = pd.date_range(hours[0], periods=4 * len(hours), freq="15min")
-                frames.append(pd.DataFrame({"pod": point.pod, "timestamp": times,
-                                            "withdrawn_kwh": np.maximum(net, 0.0),
-                                            "injected_kwh": np.maximum(-net, 0.0)}))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "pod": point.pod,
+                            "timestamp": times,
+                            "withdrawn_kwh": np.maximum(net, 0.0),
+                            "injected_kwh": np.maximum(-net, 0.0),
+                        }
+                    )
+                )
             else:
-                frames.append(pd.DataFrame({"pod": point.pod, "timestamp": hours, "withdrawn_kwh": load,
-                                            "injected_kwh": 0.0}))
+                frames.append(
+                    pd.DataFrame({"pod": point.pod, "timestamp": hours, "withdrawn_kwh": load, "injected_kwh": 0.0})
+                )
     frame = pd.concat(frames, ignore_index=True)
     frame[["withdrawn_kwh", "injected_kwh"]] = frame[["withdrawn_kwh", "injected_kwh"]].round(3)
-    resolution = {str(p): (15 if (g["timestamp"].dt.minute != 0).any() else 60)
-                  for p, g in frame.groupby("pod")}
+    resolution = {str(p): (15 if (g["timestamp"].dt.minute != 0).any() else 60) for p, g in frame.groupby("pod")}
     return Readings(frame=frame, interval_minutes=resolution, source="demo")
 
 
@@ -149,10 +233,15 @@ def write_demo(directory: Path, *, year: int = 2025) -> dict[str, Path]:
     """Write ``community.yaml``, ``readings.csv`` and ``prices.csv`` of the demo into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     community = demo_community()
-    paths = {"community": directory / "community.yaml", "readings": directory / "readings.csv",
-             "prices": directory / "prices.csv"}
-    header = ("# Comunita' demo generata da `condivisa demo`: consumi sintetici, produzione pvlib sull'anno tipo\n"
-              "# PVGIS vicino a Torino (© EU JRC), prezzi NORD sintetici calibrati sul PUN mensile.\n")
+    paths = {
+        "community": directory / "community.yaml",
+        "readings": directory / "readings.csv",
+        "prices": directory / "prices.csv",
+    }
+    header = (
+        "# Comunita' demo generata da `condivisa demo`: consumi sintetici, produzione pvlib sull'anno tipo\n"
+        "# PVGIS vicino a Torino (© EU JRC), prezzi NORD sintetici calibrati sul PUN mensile.\n"
+    )
     paths["community"].write_text(header + dump_community(community), encoding="utf-8")
     write_readings_csv(demo_readings(community, year), paths["readings"])
     demo_prices(year).to_csv(paths["prices"], index=False)

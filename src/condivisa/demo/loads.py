@@ -15,10 +15,58 @@ from condivisa.rules.bands import day_type
 
 FloatArray = npt.NDArray[np.float64]
 
-_HOUSEHOLD_WEEKDAY = [0.45, 0.4, 0.38, 0.37, 0.38, 0.45, 0.75, 1.15, 1.0, 0.8, 0.75, 0.8,
-                      0.95, 0.9, 0.75, 0.7, 0.8, 1.05, 1.45, 1.75, 1.7, 1.45, 1.05, 0.7]
-_HOUSEHOLD_HOLIDAY = [0.5, 0.42, 0.38, 0.37, 0.37, 0.4, 0.5, 0.7, 0.95, 1.15, 1.2, 1.25,
-                      1.35, 1.2, 1.0, 0.9, 0.95, 1.15, 1.4, 1.65, 1.6, 1.4, 1.05, 0.75]
+_HOUSEHOLD_WEEKDAY = [
+    0.45,
+    0.4,
+    0.38,
+    0.37,
+    0.38,
+    0.45,
+    0.75,
+    1.15,
+    1.0,
+    0.8,
+    0.75,
+    0.8,
+    0.95,
+    0.9,
+    0.75,
+    0.7,
+    0.8,
+    1.05,
+    1.45,
+    1.75,
+    1.7,
+    1.45,
+    1.05,
+    0.7,
+]
+_HOUSEHOLD_HOLIDAY = [
+    0.5,
+    0.42,
+    0.38,
+    0.37,
+    0.37,
+    0.4,
+    0.5,
+    0.7,
+    0.95,
+    1.15,
+    1.2,
+    1.25,
+    1.35,
+    1.2,
+    1.0,
+    0.9,
+    0.95,
+    1.15,
+    1.4,
+    1.65,
+    1.6,
+    1.4,
+    1.05,
+    0.75,
+]
 _OFFICE_WEEKDAY = [0.3] * 7 + [0.7, 1.6, 1.9, 2.0, 2.0, 1.8, 1.8, 2.0, 2.0, 1.9, 1.6, 1.0] + [0.4] * 5
 _SCHOOL_WEEKDAY = [0.25] * 7 + [0.8, 2.4, 2.6, 2.6, 2.5, 2.3, 1.8, 1.4, 1.0, 0.6] + [0.3] * 7
 _PARISH_HOLIDAY = [0.3] * 8 + [0.8, 1.8, 2.2, 2.0, 1.0] + [0.4] * 4 + [1.0, 1.4, 1.2] + [0.4] * 4
@@ -30,7 +78,7 @@ def _shape(kind: str, hours_utc: pd.DatetimeIndex) -> FloatArray:
     dtype = day_type(local)
     weekday = dtype == "weekday"
     saturday = dtype == "saturday"
-    doy = local.dayofyear.to_numpy()
+    doy = local.day_of_year.to_numpy()
     winter = 1.0 + 0.18 * np.cos(2 * np.pi * (doy - 15) / 365.0)
     summer = np.isin(local.month, [7, 8]) & (h >= 13) & (h <= 18)
     if kind == "household":
@@ -51,8 +99,7 @@ def _shape(kind: str, hours_utc: pd.DatetimeIndex) -> FloatArray:
     raise ValueError(f"unknown demo load kind {kind!r}")
 
 
-def load_profile(kind: str, yearly_kwh: float, hours_utc: pd.DatetimeIndex, rng: np.random.Generator
-                 ) -> FloatArray:
+def load_profile(kind: str, yearly_kwh: float, hours_utc: pd.DatetimeIndex, rng: np.random.Generator) -> FloatArray:
     """Hourly load [kWh] of one demo member: a shape with day-to-day and hour-to-hour noise, scaled to
     ``yearly_kwh`` over the given hours."""
     shape = _shape(kind, hours_utc)

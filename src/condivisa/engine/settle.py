@@ -99,17 +99,19 @@ class Settlement:
     def hourly_frame(self) -> pd.DataFrame:
         """One row per hour: local time, band, energies [kWh], price [€/MWh], money [€]."""
         e, m = self.energy, self.money
-        return pd.DataFrame({
-            "timestamp": self.hours.tz_convert(LOCAL_TZ),
-            "band": time_band(self.hours),
-            "withdrawn_kwh": e.withdrawn,
-            "injected_kwh": e.injected,
-            "shared_kwh": e.shared,
-            "incentivised_kwh": e.incentivised,
-            "price_eur_mwh": self.price_eur_mwh,
-            "tip_eur": m.tip,
-            "valorisation_eur": m.valorisation + m.avoided_losses,
-        })
+        return pd.DataFrame(
+            {
+                "timestamp": self.hours.tz_convert(LOCAL_TZ),
+                "band": time_band(self.hours),
+                "withdrawn_kwh": e.withdrawn,
+                "injected_kwh": e.injected,
+                "shared_kwh": e.shared,
+                "incentivised_kwh": e.incentivised,
+                "price_eur_mwh": self.price_eur_mwh,
+                "tip_eur": m.tip,
+                "valorisation_eur": m.valorisation + m.avoided_losses,
+            }
+        )
 
 
 def default_period(readings: Readings, pods: set[str]) -> Period:
@@ -141,15 +143,18 @@ def _gap_warnings(matrix: HourlyMatrix, readings: Readings, present: set[str]) -
     return out
 
 
-def _hourly_prices(prices: Prices | None, zone: str, hours: pd.DatetimeIndex, rb: Rulebook
-                   ) -> tuple[FloatArray, str, list[str]]:
+def _hourly_prices(
+    prices: Prices | None, zone: str, hours: pd.DatetimeIndex, rb: Rulebook
+) -> tuple[FloatArray, str, list[str]]:
     warnings: list[str] = []
     if prices is not None:
         chosen = zone if zone in prices.zones else ("PUN" if "PUN" in prices.zones else None)
         if chosen is None:
             raise InputError.one(
                 f"nessun prezzo per la zona {zone} (zone nel file: {', '.join(prices.zones)})",
-                file=prices.source, field="zone")
+                file=prices.source,
+                field="zone",
+            )
         if chosen != zone:
             warnings.append(f"prezzi della zona {zone} assenti: uso il PUN del file prezzi")
         series = prices.zone_series(chosen).reindex(hours)
@@ -158,7 +163,9 @@ def _hourly_prices(prices: Prices | None, zone: str, hours: pd.DatetimeIndex, rb
             first = ", ".join(t.tz_convert(LOCAL_TZ).isoformat() for t in missing[:5])
             raise InputError.one(
                 f"mancano {len(missing)} prezzi orari della zona {chosen} nel periodo (prime ore: {first})",
-                file=prices.source, field="timestamp")
+                file=prices.source,
+                field="timestamp",
+            )
         return series.to_numpy(dtype=np.float64), f"file {prices.source}, zona {chosen}", warnings
     local = hours.tz_convert(LOCAL_TZ)
     out = np.empty(len(hours))
@@ -171,13 +178,17 @@ def _hourly_prices(prices: Prices | None, zone: str, hours: pd.DatetimeIndex, rb
         if not exact or params.monthly_price_provisional:
             label += f" (per il {year}: {params.sources['monthly_price']})"
         used.append(label)
-    warnings.append("nessun file prezzi: TIP calcolata con la tabella mensile del regolamento (" +
-                    "; ".join(used) + "), non con i prezzi zonali orari")
+    warnings.append(
+        "nessun file prezzi: TIP calcolata con la tabella mensile del regolamento ("
+        + "; ".join(used)
+        + "), non con i prezzi zonali orari"
+    )
     return out, "tabella mensile: " + "; ".join(used), warnings
 
 
-def _cu_af(community: Community, hours: pd.DatetimeIndex, rb: Rulebook) -> tuple[FloatArray, FloatArray,
-                                                                                  FloatArray, list[str]]:
+def _cu_af(
+    community: Community, hours: pd.DatetimeIndex, rb: Rulebook
+) -> tuple[FloatArray, FloatArray, FloatArray, list[str]]:
     """CU_Af [€/MWh] and AUC loss coefficients (LV, MV) for each hour, with warnings on provisional figures."""
     local_year = hours.tz_convert(LOCAL_TZ).year.to_numpy()
     cu = np.empty(len(hours))
@@ -194,15 +205,24 @@ def _cu_af(community: Community, hours: pd.DatetimeIndex, rb: Rulebook) -> tuple
         if "cu_af_eur_mwh" in override:
             continue
         if not exact:
-            warnings.append(f"CU_Af {year} non presente nel regolamento: uso il valore {params.year} "
-                            f"({params.cu_af_eur_mwh:.2f} €/MWh)")
+            warnings.append(
+                f"CU_Af {year} non presente nel regolamento: uso il valore {params.year} "
+                f"({params.cu_af_eur_mwh:.2f} €/MWh)"
+            )
         elif params.cu_af_provisional:
             warnings.append(f"CU_Af {year} provvisorio: {params.sources['cu_af']}")
     return cu, lv, mv, warnings
 
 
-def settle(community: Community, readings: Readings, prices: Prices | None = None, *,
-           period: Period | None = None, rulebook: Rulebook | None = None, source: str = "") -> Settlement:
+def settle(
+    community: Community,
+    readings: Readings,
+    prices: Prices | None = None,
+    *,
+    period: Period | None = None,
+    rulebook: Rulebook | None = None,
+    source: str = "",
+) -> Settlement:
     """Settle a configuration over a period, hour by hour, as GSE does.
 
     Parameters
@@ -242,7 +262,8 @@ def settle(community: Community, readings: Readings, prices: Prices | None = Non
     if not present & set(all_pods):
         raise InputError.one(
             f"nessuna lettura dei POD della configurazione tra il {per.start:%d/%m/%Y} e il {per.end:%d/%m/%Y}",
-            file=readings.source)
+            file=readings.source,
+        )
     warnings += check_coverage(community, present)
     matrix = to_hourly(in_period, all_pods, hours)
     warnings += _gap_warnings(matrix, readings, present)
@@ -281,15 +302,27 @@ def settle(community: Community, readings: Readings, prices: Prices | None = Non
     loss_index = None
     if conf.avoided_losses:
         # Voltage-weighted withdrawal: the loss coefficient is picked per hour below, so weight by voltage class.
-        weights += [np.array([1.0 if pt.voltage == "LV" else 0.0 for _, pt in points]),
-                    np.array([1.0 if pt.voltage == "MV" else 0.0 for _, pt in points])]
-    energy = share_energy(withdrawn, injected, point_cabina, plant_cabina, len(cabine),
-                          point_weights=np.stack(weights, axis=1) if points else np.zeros((0, len(weights))))
+        weights += [
+            np.array([1.0 if pt.voltage == "LV" else 0.0 for _, pt in points]),
+            np.array([1.0 if pt.voltage == "MV" else 0.0 for _, pt in points]),
+        ]
+    energy = share_energy(
+        withdrawn,
+        injected,
+        point_cabina,
+        plant_cabina,
+        len(cabine),
+        point_weights=np.stack(weights, axis=1) if points else np.zeros((0, len(weights))),
+    )
     if conf.avoided_losses:
         lvw = energy.cabina_weighted_withdrawn[:, :, 1] * loss_lv[:, None]
         mvw = energy.cabina_weighted_withdrawn[:, :, 2] * loss_mv[:, None]
-        energy = EnergyResult(**{**energy.__dict__, "cabina_weighted_withdrawn": np.stack(
-            [energy.cabina_weighted_withdrawn[:, :, 0], lvw + mvw], axis=2)})
+        energy = EnergyResult(
+            **{
+                **energy.__dict__,
+                "cabina_weighted_withdrawn": np.stack([energy.cabina_weighted_withdrawn[:, :, 0], lvw + mvw], axis=2),
+            }
+        )
         loss_index = 1
 
     eligible = np.array([p.commissioning_date >= rb.min_commissioning_date for p in plants], dtype=bool)
@@ -299,9 +332,18 @@ def settle(community: Community, readings: Readings, prices: Prices | None = Non
     for j, p in enumerate(plants):
         fc = geographic_correction(p.technology, p.region or region, rb)
         rate[:, j] = tip_eur_mwh(p.power_kw, price, fc_eur_mwh=fc, rulebook=rb)
-    money = value_energy(energy, plant_cabina, rate, reduction, tip_share, cu_af, price,
-                         exempt_weight=0, exempt_first_to_grant_plants=rb.exempt_priority_to_grant_plants,
-                         loss_weight=loss_index)
+    money = value_energy(
+        energy,
+        plant_cabina,
+        rate,
+        reduction,
+        tip_share,
+        cu_af,
+        price,
+        exempt_weight=0,
+        exempt_first_to_grant_plants=rb.exempt_priority_to_grant_plants,
+        loss_weight=loss_index,
+    )
 
     inj_tot = energy.plant_injected.sum(axis=0)
     inc_tot = energy.plant_incentivised.sum(axis=0)
@@ -309,27 +351,50 @@ def settle(community: Community, readings: Readings, prices: Prices | None = Non
     excess_sets = []
     plant_excess = np.zeros(len(plants))
     for name, threshold, members in (
-        ("sola tariffa premio", rb.excess_threshold_tip_only, [j for j, p in enumerate(plants)
-                                                              if tip_share[j] > 0 and p.grant_share == 0]),
-        ("tariffa premio e contributo in conto capitale", rb.excess_threshold_with_grant,
-         [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share > 0]),
+        (
+            "sola tariffa premio",
+            rb.excess_threshold_tip_only,
+            [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share == 0],
+        ),
+        (
+            "tariffa premio e contributo in conto capitale",
+            rb.excess_threshold_with_grant,
+            [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share > 0],
+        ),
     ):
         if not members:
             continue
-        s = ExcessSet(name, threshold, tuple(plants[j].id for j in members), float(inj_tot[members].sum()),
-                      float(inc_tot[members].sum()), float(tip_tot[members].sum()))
+        s = ExcessSet(
+            name,
+            threshold,
+            tuple(plants[j].id for j in members),
+            float(inj_tot[members].sum()),
+            float(inc_tot[members].sum()),
+            float(tip_tot[members].sum()),
+        )
         excess_sets.append(s)
         diff = max(0.0, s.share - threshold)
         plant_excess[members] = tip_tot[members] * diff
     if any(s.excess_eur > 0 for s in excess_sets) and not per.is_calendar_year():
         warnings.append("la quota eccedentaria si verifica sull'anno: il valore riportato e' calcolato sul periodo")
     if any(s.excess_eur > 0 for s in excess_sets) and community.excess_to is None:
-        warnings.append("quota eccedentaria positiva: va destinata ai consumatori diversi dalle imprese o a "
-                        "finalita' sociali (indicare excess_to nel file della comunita')")
+        warnings.append(
+            "quota eccedentaria positiva: va destinata ai consumatori diversi dalle imprese o a "
+            "finalita' sociali (indicare excess_to nel file della comunita')"
+        )
 
     plant_results = [
-        PlantResult(p.id, p.owner, p.cabina, float(inj_tot[j]), float(inc_tot[j]), float(tip_tot[j]),
-                    float(plant_excess[j]), bool(tip_share[j] > 0), p.grant_share > 0)
+        PlantResult(
+            p.id,
+            p.owner,
+            p.cabina,
+            float(inj_tot[j]),
+            float(inc_tot[j]),
+            float(tip_tot[j]),
+            float(plant_excess[j]),
+            bool(tip_share[j] > 0),
+            p.grant_share > 0,
+        )
         for j, p in enumerate(plants)
     ]
 
@@ -338,24 +403,42 @@ def settle(community: Community, readings: Readings, prices: Prices | None = Non
         b = producers.setdefault(r.owner, {"incentivised_injection": 0.0, "injected": 0.0})
         b["incentivised_injection"] += r.incentivised_kwh
         b["injected"] += r.injected_kwh
-    consumers: dict[str, dict[str, float]] = {m.id: {"shared_withdrawal": 0.0, "withdrawn": 0.0}
-                                              for m in community.members}
+    consumers: dict[str, dict[str, float]] = {
+        m.id: {"shared_withdrawal": 0.0, "withdrawn": 0.0} for m in community.members
+    }
     for k, (m, _) in enumerate(points):
         consumers[m.id]["shared_withdrawal"] += float(energy.point_shared_withdrawal[k])
         consumers[m.id]["withdrawn"] += float(energy.point_withdrawn[k])
-    bases = Bases(producers=producers, consumers=consumers,
-                  non_business=frozenset(m.id for m in community.members if m.kind != "business"))
+    bases = Bases(
+        producers=producers,
+        consumers=consumers,
+        non_business=frozenset(m.id for m in community.members if m.kind != "business"),
+    )
     total_cents = eur_to_cents(float(money.plant_tip.sum() + money.valorisation.sum() + money.avoided_losses.sum()))
     excess_cents = eur_to_cents(sum(s.excess_eur for s in excess_sets))
-    allocation = apply_regulation(total_cents, community.regulation, bases,
-                                  excess_cents=excess_cents, excess_to=community.excess_to)
+    allocation = apply_regulation(
+        total_cents, community.regulation, bases, excess_cents=excess_cents, excess_to=community.excess_to
+    )
     warnings += list(allocation.warnings)
 
     return Settlement(
-        community=community, period=per, hours=hours, zone=zone, price_eur_mwh=price, price_source=price_source,
-        cu_af_eur_mwh=cu_af, cabine=cabine, plants=plants, point_pods=[pt.pod for _, pt in points],
-        point_members=[m.id for m, _ in points], energy=energy, money=money, plant_results=plant_results,
-        excess_sets=excess_sets, allocation=allocation, warnings=warnings,
+        community=community,
+        period=per,
+        hours=hours,
+        zone=zone,
+        price_eur_mwh=price,
+        price_source=price_source,
+        cu_af_eur_mwh=cu_af,
+        cabine=cabine,
+        plants=plants,
+        point_pods=[pt.pod for _, pt in points],
+        point_members=[m.id for m, _ in points],
+        energy=energy,
+        money=money,
+        plant_results=plant_results,
+        excess_sets=excess_sets,
+        allocation=allocation,
+        warnings=warnings,
     )
 
 

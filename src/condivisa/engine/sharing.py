@@ -53,7 +53,7 @@ class EnergyResult:
     @property
     def incentivised(self) -> FloatArray:
         """Hourly incentivised energy of the configuration, the sum of per-cabina minima [kWh]."""
-        return self.cabina_incentivised.sum(axis=1)
+        return np.asarray(self.cabina_incentivised.sum(axis=1), dtype=np.float64)
 
 
 def _cabina_slices(point_cabina: IntArray, n_cabine: int) -> IntArray:
@@ -67,7 +67,7 @@ def queue_predecessors(plant_cabina: IntArray) -> FloatArray:
     n = plant_cabina.size
     same = plant_cabina[:, None] == plant_cabina[None, :]
     before = np.arange(n)[:, None] < np.arange(n)[None, :]
-    return (same & before).astype(np.float64)
+    return np.asarray(same & before, dtype=np.float64)
 
 
 def share_energy(
@@ -175,7 +175,7 @@ class MoneyResult:
     @property
     def tip(self) -> FloatArray:
         """Hourly TIP of the configuration [€]."""
-        return self.plant_tip.sum(axis=1)
+        return np.asarray(self.plant_tip.sum(axis=1), dtype=np.float64)
 
 
 def value_energy(

@@ -87,14 +87,14 @@ def to_hourly(frame: pd.DataFrame, pods: list[str], hours: pd.DatetimeIndex) -> 
     """
     n_h, n_p = len(hours), len(pods)
     pod_index = pd.Index(pods)
-    col = pod_index.get_indexer(frame["pod"])
+    col = pod_index.get_indexer(pd.Index(frame["pod"]))
     start = hours[0] if n_h else pd.Timestamp(0, tz="UTC")
     hour_pos = ((frame["timestamp"] - start) // pd.Timedelta(hours=1)).to_numpy(dtype=np.int64)
     keep = (col >= 0) & (hour_pos >= 0) & (hour_pos < n_h)
     flat = hour_pos[keep] * n_p + col[keep]
     size = n_h * n_p
-    withdrawn = np.bincount(flat, weights=frame["withdrawn_kwh"].to_numpy()[keep], minlength=size)
-    injected = np.bincount(flat, weights=frame["injected_kwh"].to_numpy()[keep], minlength=size)
+    withdrawn = np.bincount(flat, weights=frame["withdrawn_kwh"].to_numpy()[keep], minlength=size).astype(np.float64)
+    injected = np.bincount(flat, weights=frame["injected_kwh"].to_numpy()[keep], minlength=size).astype(np.float64)
     count = np.bincount(flat, minlength=size)
     return HourlyMatrix(
         withdrawn=withdrawn.reshape(n_h, n_p),

@@ -41,8 +41,9 @@ def read_text_table(source: str | Path | io.StringIO, name: str, required: list[
     return frame
 
 
-def problems_where(mask: pd.Series | np.ndarray, frame: pd.DataFrame, name: str, column: str, message: str
-                   ) -> list[Problem]:
+def problems_where(
+    mask: pd.Series | np.ndarray, frame: pd.DataFrame, name: str, column: str, message: str
+) -> list[Problem]:
     """One problem per flagged row (at most :data:`MAX_REPORTED`), with the offending value."""
     rows = frame.index[np.asarray(mask, dtype=bool)]
     out = []
@@ -72,8 +73,9 @@ def parse_timestamps(frame: pd.DataFrame, column: str, name: str, problems: list
     return parsed
 
 
-def parse_numbers(frame: pd.DataFrame, column: str, name: str, problems: list[Problem], *,
-                  non_negative: bool) -> pd.Series:
+def parse_numbers(
+    frame: pd.DataFrame, column: str, name: str, problems: list[Problem], *, non_negative: bool
+) -> pd.Series:
     """Parse a numeric column (dot decimals); missing, non-numeric and (optionally) negative values are problems."""
     text = frame[column].str.strip()
     empty = text == ""

@@ -46,8 +46,13 @@ def parse_prices_csv(source: str | io.StringIO | Path, *, name: str | None = Non
         raise InputError.one("nessun prezzo nel file", file=label)
     problems: list[Problem] = []
     zone = frame["zone"].str.strip().str.upper()
-    problems += problems_where(~zone.isin((*ZONES, "PUN")), frame, label, "zone",
-                               f"zona di mercato sconosciuta; ammesse: {', '.join(ZONES)} (o PUN)")
+    problems += problems_where(
+        ~zone.isin((*ZONES, "PUN")),
+        frame,
+        label,
+        "zone",
+        f"zona di mercato sconosciuta; ammesse: {', '.join(ZONES)} (o PUN)",
+    )
     ts = parse_timestamps(frame, "timestamp", label, problems)
     price = parse_numbers(frame, "price_eur_mwh", label, problems, non_negative=False)
     if problems:
@@ -57,8 +62,8 @@ def parse_prices_csv(source: str | io.StringIO | Path, *, name: str | None = Non
     if dup.any():
         raise InputError(problems_where(dup, frame, label, "timestamp", "prezzo duplicato per zona e ora"))
     out["timestamp"] = out["timestamp"].dt.floor("h")
-    out = out.groupby(["zone", "timestamp"], as_index=False)["price_eur_mwh"].mean()
-    return Prices(frame=out.sort_values(["zone", "timestamp"]).reset_index(drop=True), source=label)
+    hourly = out.groupby(["zone", "timestamp"])["price_eur_mwh"].mean().reset_index()
+    return Prices(frame=hourly.sort_values(["zone", "timestamp"]).reset_index(drop=True), source=label)
 
 
 def read_prices_csv(path: str | Path) -> Prices:

@@ -14,8 +14,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from condivisa.errors import InputError, Problem
 from condivisa.engine.timegrid import iso_local
+from condivisa.errors import InputError, Problem
 from condivisa.ingest._csv import parse_numbers, parse_timestamps, problems_where, read_text_table
 from condivisa.model.community import POD_PATTERN
 
@@ -57,7 +57,10 @@ def _resolution(frame: pd.DataFrame, name: str) -> tuple[dict[str, int], list[Pr
     minute = frame["timestamp"].dt.minute
     second = frame["timestamp"].dt.second + frame["timestamp"].dt.microsecond
     problems = problems_where(
-        ((minute % 15) != 0) | (second != 0), frame, name, "timestamp",
+        ((minute % 15) != 0) | (second != 0),
+        frame,
+        name,
+        "timestamp",
         "l'intervallo deve iniziare a un quarto d'ora (00, 15, 30, 45)",
     )
     quarter = (minute != 0).groupby(frame["pod"]).any()
@@ -76,7 +79,10 @@ def validate_readings(frame: pd.DataFrame, name: str) -> Readings:
     pod = frame["pod"].str.strip()
     problems += problems_where(pod == "", frame, name, "pod", "valore mancante")
     problems += problems_where(
-        (pod != "") & ~pod.str.match(POD_PATTERN.pattern), frame, name, "pod",
+        (pod != "") & ~pod.str.match(POD_PATTERN.pattern),
+        frame,
+        name,
+        "pod",
         "POD non valido: atteso IT + 3 cifre + E + 8 o 9 cifre",
     )
     ts = parse_timestamps(frame, "timestamp", name, problems)
@@ -84,16 +90,23 @@ def validate_readings(frame: pd.DataFrame, name: str) -> Readings:
     injected = parse_numbers(frame, "injected_kwh", name, problems, non_negative=True)
     if problems:
         raise InputError(problems)
-    out = pd.DataFrame({"pod": pod, "timestamp": ts, "withdrawn_kwh": withdrawn, "injected_kwh": injected},
-                       index=frame.index)
+    out = pd.DataFrame(
+        {"pod": pod, "timestamp": ts, "withdrawn_kwh": withdrawn, "injected_kwh": injected}, index=frame.index
+    )
     dup = out.duplicated(["pod", "timestamp"], keep=False)
     if dup.any():
         first = out[dup].groupby(["pod", "timestamp"]).head(1)
         for row, rec in list(first.iterrows())[:20]:
             rows = out.index[dup & (out["pod"] == rec["pod"]) & (out["timestamp"] == rec["timestamp"])]
-            problems.append(Problem(
-                f"intervallo duplicato per {rec['pod']} alle {rec['timestamp'].isoformat()} "
-                f"(righe {', '.join(str(r) for r in rows)})", file=name, row=int(row), field="timestamp"))
+            problems.append(
+                Problem(
+                    f"intervallo duplicato per {rec['pod']} alle {rec['timestamp'].isoformat()} "
+                    f"(righe {', '.join(str(r) for r in rows)})",
+                    file=name,
+                    row=int(str(row)),
+                    field="timestamp",
+                )
+            )
         raise InputError(problems)
     resolution, res_problems = _resolution(out, name)
     if res_problems:
@@ -116,17 +129,26 @@ def read_readings_csv(path: str | Path) -> Readings:
     return parse_readings_csv(Path(path), name=str(path))
 
 
-def readings_from_arrays(pods: list[str], start_utc: pd.Timestamp, withdrawn: np.ndarray,
-                         injected: np.ndarray, *, interval_minutes: int = 60, source: str = "") -> Readings:
+def readings_from_arrays(
+    pods: list[str],
+    start_utc: pd.Timestamp,
+    withdrawn: np.ndarray,
+    injected: np.ndarray,
+    *,
+    interval_minutes: int = 60,
+    source: str = "",
+) -> Readings:
     """Build :class:`Readings` from (intervals x pods) arrays [kWh] starting at ``start_utc``."""
     n = withdrawn.shape[0]
     times = pd.date_range(start_utc, periods=n, freq=f"{interval_minutes}min", tz="UTC")
-    frame = pd.DataFrame({
-        "pod": np.repeat(np.asarray(pods, dtype=object), n),
-        "timestamp": np.tile(times.to_numpy(), len(pods)),
-        "withdrawn_kwh": withdrawn.T.reshape(-1).astype("float64"),
-        "injected_kwh": injected.T.reshape(-1).astype("float64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "pod": np.repeat(np.asarray(pods, dtype=object), n),
+            "timestamp": np.tile(times.to_numpy(), len(pods)),
+            "withdrawn_kwh": withdrawn.T.reshape(-1).astype("float64"),
+            "injected_kwh": injected.T.reshape(-1).astype("float64"),
+        }
+    )
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     return Readings(frame=frame, interval_minutes=dict.fromkeys(pods, interval_minutes), source=source)
 
@@ -135,6 +157,12 @@ def write_readings_csv(readings: Readings, path: str | Path) -> None:
     """Write readings in the long CSV format, timestamps in Italian local time with their offset."""
     f = readings.frame
     text = iso_local(f["timestamp"])
-    out = pd.DataFrame({"pod": f["pod"], "timestamp": text,
-                        "withdrawn_kwh": f["withdrawn_kwh"].round(3), "injected_kwh": f["injected_kwh"].round(3)})
+    out = pd.DataFrame(
+        {
+            "pod": f["pod"],
+            "timestamp": text,
+            "withdrawn_kwh": f["withdrawn_kwh"].round(3),
+            "injected_kwh": f["injected_kwh"].round(3),
+        }
+    )
     out.to_csv(path, index=False)

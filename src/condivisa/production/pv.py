@@ -48,8 +48,7 @@ def pv_hourly_kwh(array: PVArray, weather: WeatherYear) -> pd.Series:
     """
     if array.kwp <= 0:
         raise ValueError(f"potenza di picco non positiva: {array.kwp} kWp")
-    location = pvlib.location.Location(weather.latitude, weather.longitude, tz="UTC",
-                                       altitude=weather.elevation_m)
+    location = pvlib.location.Location(weather.latitude, weather.longitude, tz="UTC", altitude=weather.elevation_m)
     system = PVSystem(
         surface_tilt=array.surface_tilt,
         surface_azimuth=array.surface_azimuth,
@@ -57,15 +56,22 @@ def pv_hourly_kwh(array: PVArray, weather: WeatherYear) -> pd.Series:
         inverter_parameters={"pdc0": array.kwp * 1000.0 / array.inverter_ratio},
         temperature_model_parameters=TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"],
         # PVWatts combines named loss terms; one term carries the whole system loss.
-        losses_parameters={"soiling": array.losses_percent, "shading": 0.0, "snow": 0.0, "mismatch": 0.0,
-                           "wiring": 0.0, "connections": 0.0, "lid": 0.0, "nameplate_rating": 0.0,
-                           "age": 0.0, "availability": 0.0},
+        losses_parameters={
+            "soiling": array.losses_percent,
+            "shading": 0.0,
+            "snow": 0.0,
+            "mismatch": 0.0,
+            "wiring": 0.0,
+            "connections": 0.0,
+            "lid": 0.0,
+            "nameplate_rating": 0.0,
+            "age": 0.0,
+            "availability": 0.0,
+        },
     )
-    chain = ModelChain(system, location, aoi_model="physical", spectral_model="no_loss",
-                       losses_model="pvwatts")
+    chain = ModelChain(system, location, aoi_model="physical", spectral_model="no_loss", losses_model="pvwatts")
     frame = weather.data[["ghi", "dni", "dhi", "temp_air", "wind_speed"]].copy()
     frame.index = frame.index + pd.Timedelta(minutes=30)
     chain.run_model(frame)
     ac = chain.results.ac.clip(lower=0.0).fillna(0.0) / 1000.0
-    ac.index = weather.data.index
-    return ac.rename("pv_kwh")
+    return pd.Series(ac.to_numpy(dtype=float), index=weather.data.index, name="pv_kwh")

@@ -52,7 +52,8 @@ def lay_on_hours(weather: WeatherYear, target: pd.DatetimeIndex) -> WeatherYear:
     29 February, when the target has it, repeats 28 February.
     """
     src = weather.data
-    key = pd.MultiIndex.from_arrays([src.index.month, src.index.day, src.index.hour])
+    src_index = pd.DatetimeIndex(src.index)
+    key = pd.MultiIndex.from_arrays([src_index.month, src_index.day, src_index.hour])
     day = np.where((target.month == 2) & (target.day == 29), 28, target.day)
     want = pd.MultiIndex.from_arrays([target.month, day, target.hour])
     lookup = pd.Series(np.arange(len(src)), index=key)

@@ -49,8 +49,12 @@ def settlement_document(s: Settlement) -> dict[str, Any]:
     by_recipient = s.allocation.by_recipient()
     allocation = [{"to": k, "amount_eur": v / 100} for k, v in by_recipient.items()]
     detail = [
-        {"rule": line.rule + 1 if line.rule >= 0 else "excess", "to": line.to, "basis": line.basis,
-         "amount_eur": line.amount_cents / 100}
+        {
+            "rule": line.rule + 1 if line.rule >= 0 else "excess",
+            "to": line.to,
+            "basis": line.basis,
+            "amount_eur": line.amount_cents / 100,
+        }
         for line in s.allocation.lines
     ]
     members: dict[str, dict[str, float]] = {}
@@ -80,8 +84,11 @@ def settlement_document(s: Settlement) -> dict[str, Any]:
         "per_cabina": per_cabina,
         "per_plant": per_plant,
         "per_member": [
-            {"id": k, "withdrawn_kwh": _kwh(v["withdrawn_kwh"]),
-             "shared_withdrawal_kwh": _kwh(v["shared_withdrawal_kwh"])}
+            {
+                "id": k,
+                "withdrawn_kwh": _kwh(v["withdrawn_kwh"]),
+                "shared_withdrawal_kwh": _kwh(v["shared_withdrawal_kwh"]),
+            }
             for k, v in members.items()
         ],
         "incentive_eur": {
@@ -91,15 +98,25 @@ def settlement_document(s: Settlement) -> dict[str, Any]:
             "total": s.allocation.total_cents / 100,
         },
         "excess": [
-            {"set": x.name, "threshold": x.threshold, "plants": list(x.plants), "injected_kwh": _kwh(x.injected_kwh),
-             "incentivised_kwh": _kwh(x.incentivised_kwh), "share": round(x.share, 6), "tip_eur": _eur(x.tip_eur),
-             "excess_eur": _eur(x.excess_eur)}
+            {
+                "set": x.name,
+                "threshold": x.threshold,
+                "plants": list(x.plants),
+                "injected_kwh": _kwh(x.injected_kwh),
+                "incentivised_kwh": _kwh(x.incentivised_kwh),
+                "share": round(x.share, 6),
+                "tip_eur": _eur(x.tip_eur),
+                "excess_eur": _eur(x.excess_eur),
+            }
             for x in s.excess_sets
         ],
         "allocation": allocation,
         "allocation_detail": detail,
-        "prices": {"zone": s.zone, "source": s.price_source,
-                   "mean_eur_mwh": round(float(s.price_eur_mwh.mean()), 2) if len(s.price_eur_mwh) else None},
+        "prices": {
+            "zone": s.zone,
+            "source": s.price_source,
+            "mean_eur_mwh": round(float(s.price_eur_mwh.mean()), 2) if len(s.price_eur_mwh) else None,
+        },
         "warnings": list(s.warnings),
         "generator": f"condivisa {__version__}",
     }

@@ -29,8 +29,10 @@ def print_settlement(s: Settlement, console: Console | None = None) -> None:
     """Print the settlement as Italian tables."""
     out = console or Console()
     e = s.energy
-    out.print(f"[bold]{s.community.name}[/bold] ({s.community.configuration}, zona {s.zone}) - "
-              f"periodo {s.period.start:%d/%m/%Y} - {s.period.end:%d/%m/%Y}, {format_number(len(s.hours))} ore")
+    out.print(
+        f"[bold]{s.community.name}[/bold] ({s.community.configuration}, zona {s.zone}) - "
+        f"periodo {s.period.start:%d/%m/%Y} - {s.period.end:%d/%m/%Y}, {format_number(len(s.hours))} ore"
+    )
     t = Table(title="Energia")
     t.add_column("Voce")
     t.add_column("kWh", justify="right")
@@ -47,8 +49,14 @@ def print_settlement(s: Settlement, console: Console | None = None) -> None:
     for c in ("Impianto", "Cabina", "Immessa kWh", "Incentivata kWh", "Tariffa premio", "Quota eccedentaria"):
         t.add_column(c, justify="right" if c not in ("Impianto", "Cabina") else "left")
     for r in s.plant_results:
-        t.add_row(r.id, r.cabina, format_number(r.injected_kwh, 1), format_number(r.incentivised_kwh, 1),
-                  format_eur(r.tip_eur), format_eur(r.excess_eur))
+        t.add_row(
+            r.id,
+            r.cabina,
+            format_number(r.injected_kwh, 1),
+            format_number(r.incentivised_kwh, 1),
+            format_eur(r.tip_eur),
+            format_eur(r.excess_eur),
+        )
     out.print(t)
 
     t = Table(title="Incentivi")

@@ -16,7 +16,7 @@ LOCAL_TZ = "Europe/Rome"
 
 @cache
 def _italian_holidays(year: int) -> frozenset[pd.Timestamp]:
-    return frozenset(pd.Timestamp(d) for d in holidays.Italy(years=year))
+    return frozenset(pd.Timestamp(d) for d in holidays.country_holidays("IT", years=year))
 
 
 def italian_holidays(years: range | list[int]) -> set[pd.Timestamp]:
