@@ -47,6 +47,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +63,7 @@ IntArray = npt.NDArray[np.intp]
 THROUGHPUT_RATIO_TARGET = 0.5
 STREAM_SECONDS_TARGET = 30.0
 STREAM_MIB_TARGET = 2048.0
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -254,8 +256,8 @@ def throughput(args: argparse.Namespace, shapes: Shapes, rb: Rulebook) -> dict[s
         c = make_community(shapes, p, args.plants, args.cabine, seed=args.seed + 1_000_000 + i)
         floor_val = run_floor(c)
         run_engine(c, shapes, rb)  # warm-up
-        floor_t.append(best_of(lambda c=c: run_floor(c), args.repeats))
-        engine_t.append(best_of(lambda c=c: run_engine(c, shapes, rb), args.repeats))
+        floor_t.append(best_of(partial(run_floor, c), args.repeats))
+        engine_t.append(best_of(partial(run_engine, c, shapes, rb), args.repeats))
         eng = run_engine(c, shapes, rb, stages)
         worst_rel = max(worst_rel, abs(eng.shared_kwh - floor_val) / max(abs(floor_val), 1e-9))
     cells = h * p
@@ -331,6 +333,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="smoke run: 100 streamed communities, 5 timed communities, 3 repeats")
     ap.add_argument("--only", choices=["throughput", "stream"], help="run one part only")
     ap.add_argument("--profile", action="store_true", help="also print a cProfile of the streamed loop")
+    ap.add_argument("--blas-threads", type=int,
+                    help="restart with OPENBLAS/OMP/MKL_NUM_THREADS set to this (default: environment as is)")
     args = ap.parse_args(argv)
     if args.quick:
         args.communities = min(args.communities, 100)
@@ -343,6 +347,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.blas_threads is not None and any(os.environ.get(v) != str(args.blas_threads)
+                                             for v in BLAS_THREAD_VARS):
+        # BLAS reads its thread count when numpy is imported: start again with the variables set.
+        env = {**os.environ, **dict.fromkeys(BLAS_THREAD_VARS, str(args.blas_threads))}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     rb = load_rulebook()
     threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
     print(f"condivisa engine benchmark: Python {platform.python_version()}, numpy {np.__version__}, "
@@ -367,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profile(args, rb)
 
-    print("\n== Summary ==")
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "unset (OpenBLAS default: one per CPU)")
+    print(f"\n== Summary (BLAS threads: {blas}) ==")
     for name, value, ok in results:
         print(f"  [{'PASS' if ok else 'FAIL'}] {name:<36} {value}")
     return 0

@@ -73,3 +73,13 @@ def test_unknown_field_and_missing_field() -> None:
 def test_grant_above_forty_percent_is_refused() -> None:
     found = errors(EXAMPLE.replace("grant_share: 0.0", "grant_share: 0.5"))
     assert any("plants[0].grant_share" in p for p in found)
+
+
+def test_field_errors_are_in_italian_and_name_the_field() -> None:
+    found = errors(
+        EXAMPLE.replace("commissioning_date: 2024-05-01", "commissioning_date: 2024-13-01").replace(
+            "kind: household", "kind: alien"
+        )
+    )
+    assert any("plants[0].commissioning_date: data non valida '2024-13-01'" in p for p in found), found
+    assert any("members[0].kind: valore 'alien' non ammesso" in p for p in found), found

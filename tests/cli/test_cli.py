@@ -146,3 +146,17 @@ def test_demo_writes_and_settles_a_year(tmp_path: Path) -> None:
     assert doc["prices"]["source"].startswith("file")
     assert 30 <= len(doc["per_member"]) <= 60
     assert doc["energy_kwh"]["incentivised"] > 0.3 * doc["energy_kwh"]["injected"]
+
+
+def test_unknown_zone_in_prices_exits_2(files: dict[str, Path]) -> None:
+    prices = files["dir"] / "p.csv"
+    prices.write_text("timestamp,zone,price_eur_mwh\n2025-06-01T00:00:00+02:00,NORTH,100\n")
+    res = runner.invoke(app, ["settle", str(files["community"]), "-r", str(files["readings"]), "-p", str(prices)])
+    assert res.exit_code == 2 and "riga 2, zone: zona di mercato sconosciuta" in res.stderr
+
+
+def test_missing_hourly_prices_exit_2(files: dict[str, Path]) -> None:
+    prices = files["dir"] / "p.csv"
+    prices.write_text("timestamp,zone,price_eur_mwh\n2025-06-01T00:00:00+02:00,NORD,100\n")
+    res = runner.invoke(app, ["settle", str(files["community"]), "-r", str(files["readings"]), "-p", str(prices)])
+    assert res.exit_code == 2 and "mancano 743 prezzi orari della zona NORD" in res.stderr

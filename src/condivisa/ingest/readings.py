@@ -53,6 +53,13 @@ class ReadingsReader(Protocol):
     def read(self, path: str | Path) -> Readings: ...
 
 
+class LongCsvReader:
+    """:class:`ReadingsReader` for Condivisa's long CSV."""
+
+    def read(self, path: str | Path) -> Readings:
+        return read_readings_csv(path)
+
+
 def _resolution(frame: pd.DataFrame, name: str) -> tuple[dict[str, int], list[Problem]]:
     minute = frame["timestamp"].dt.minute
     second = frame["timestamp"].dt.second + frame["timestamp"].dt.microsecond

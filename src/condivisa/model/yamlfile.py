@@ -12,6 +12,16 @@ from condivisa.errors import InputError, Problem
 from condivisa.model.community import Community
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe loader that leaves dates as text, so that pydantic validates them and names the field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _loc_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -39,6 +49,34 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _italian(err: Any) -> str:
+    """Italian wording of the pydantic errors users meet most."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    wording = {
+        "missing": "campo obbligatorio mancante",
+        "extra_forbidden": "campo non previsto",
+        "literal_error": f"valore {err.get('input')!r} non ammesso; ammessi: {ctx.get('expected', '')}",
+        "greater_than": f"deve essere maggiore di {ctx.get('gt')}",
+        "greater_than_equal": f"deve essere almeno {ctx.get('ge')}",
+        "less_than_equal": f"deve essere al massimo {ctx.get('le')}",
+        "less_than": f"deve essere minore di {ctx.get('lt')}",
+        "float_parsing": f"{err.get('input')!r} non e' un numero",
+        "float_type": f"{err.get('input')!r} non e' un numero",
+        "date_from_datetime_parsing": f"data non valida {err.get('input')!r}: attesa AAAA-MM-GG",
+        "date_parsing": f"data non valida {err.get('input')!r}: attesa AAAA-MM-GG",
+        "date_type": f"data non valida {err.get('input')!r}: attesa AAAA-MM-GG",
+        "string_too_short": "non puo' essere vuoto",
+        "too_short": "serve almeno un elemento",
+        "string_type": f"atteso un testo, trovato {err.get('input')!r}",
+        "list_type": "attesa una lista",
+        "dict_type": "atteso un insieme di chiavi e valori",
+        "model_type": "atteso un insieme di chiavi e valori",
+    }
+    return wording.get(kind, msg)
+
+
 def parse_community(text: str, *, source: str = "<community>") -> Community:
     """Parse and validate a community description.
 
@@ -55,8 +93,8 @@ def parse_community(text: str, *, source: str = "<community>") -> Community:
         Malformed YAML or invalid content; each problem names the file, line and path in the document.
     """
     try:
-        node = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data: Any = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -69,11 +107,7 @@ def parse_community(text: str, *, source: str = "<community>") -> Community:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "campo obbligatorio mancante"
-            elif err["type"] == "extra_forbidden":
-                msg = "campo non previsto"
+            msg = _italian(err)
             problems.append(Problem(msg, file=source, row=_line_of(node, loc), field=_loc_path(loc) or None))
         raise InputError(problems) from exc
 
