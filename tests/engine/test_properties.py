@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from condivisa.engine import settle, share_energy
+from condivisa.engine import Layout, settle, share_energy, value_energy
 from condivisa.engine.timegrid import Period
 from condivisa.ingest.prices import Prices
 from tests.helpers import START, community, member, plant, pod, readings
@@ -71,9 +71,10 @@ def test_shared_bounded_and_incentivised_below_shared(cfg: dict) -> None:
     assert np.all(e.incentivised <= e.shared + tol)
     assert np.all(e.plant_incentivised >= -tol)
     assert np.all(e.plant_incentivised <= e.plant_injected + tol)
-    assert np.allclose(e.plant_incentivised.sum(axis=1), e.incentivised)
+    assert np.allclose(e.plant_incentivised.sum(axis=0), e.incentivised)
     assert np.isclose(e.point_shared_withdrawal.sum(), e.incentivised.sum())
     assert np.all(s.money.plant_tip >= -tol)
+    assert np.isclose(s.money.tip.sum(), s.money.plant_tip.sum())
 
 
 @FAST
@@ -136,9 +137,52 @@ def test_quarter_hours_summed_equal_hourly(cfg: dict) -> None:
 @settings(max_examples=40, deadline=None)
 @given(arrays(np.float64, (8, 4), elements=energy), arrays(np.float64, (8, 2), elements=energy))
 def test_core_incentivised_is_sum_of_per_cabina_minima(w: np.ndarray, i: np.ndarray) -> None:
-    point_cabina = np.array([0, 0, 1, 1])
-    plant_cabina = np.array([1, 0])
-    e = share_energy(w, i, point_cabina, plant_cabina, 2)
-    expected = np.minimum(w[:, :2].sum(1), i[:, 1]) + np.minimum(w[:, 2:].sum(1), i[:, 0])
+    layout = Layout(
+        point_group=np.array([0, 0, 1, 2]), group_cabina=np.array([0, 1, 1]), plant_cabina=np.array([0, 1]), n_cabine=2
+    )
+    e = share_energy(w.T.copy(), i.T.copy(), layout)
+    expected = np.minimum(w[:, :2].sum(1), i[:, 0]) + np.minimum(w[:, 2:].sum(1), i[:, 1])
     assert np.allclose(e.incentivised, expected)
     assert np.allclose(e.shared, np.minimum(w.sum(1), i.sum(1)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    arrays(np.float64, (5, 8), elements=energy),
+    arrays(np.float64, (3, 8), elements=energy),
+    st.sampled_from([0.0, 0.2, 0.4]),
+)
+def test_a_batch_of_configurations_equals_each_alone(w: np.ndarray, i: np.ndarray, grant: float) -> None:
+    # Configuration A: points 0-2 (cabina 0, one exempt group), plants 0-1; configuration B: points 3-4, plant 2.
+    tariff = np.full((1, 8), 110.0)
+    reduction = np.array([grant, 0.0, grant]) * 1.25
+    a = Layout(np.array([0, 0, 1]), np.array([0, 0]), np.array([0, 0]), 1)
+    b = Layout(np.array([0, 1]), np.array([0, 0]), np.array([0]), 1)
+    both = Layout(np.array([0, 0, 1, 2, 3]), np.array([0, 0, 1, 1]), np.array([0, 0, 1]), 2, np.array([0, 1]))
+    exempt_both = np.array([True, False, True, False])
+
+    def run(layout: Layout, w_rows: np.ndarray, i_rows: np.ndarray, red: np.ndarray, exempt: np.ndarray):
+        e = share_energy(w_rows, i_rows, layout)
+        m = value_energy(
+            e,
+            layout,
+            tariff,
+            np.zeros(len(i_rows), dtype=np.intp),
+            red,
+            np.ones(len(i_rows)),
+            np.full(8, 11.0),
+            group_exempt=exempt,
+        )
+        return e, m
+
+    eb, mb = run(both, w, i, reduction, exempt_both)
+    ea, ma = run(a, w[:3], i[:2], reduction[:2], exempt_both[:2])
+    e2, m2 = run(b, w[3:], i[2:], reduction[2:], exempt_both[2:])
+    assert np.allclose(eb.shared, np.vstack([ea.shared, e2.shared]))
+    assert np.allclose(eb.incentivised, np.vstack([ea.incentivised, e2.incentivised]))
+    assert np.allclose(
+        eb.point_shared_withdrawal, np.concatenate([ea.point_shared_withdrawal, e2.point_shared_withdrawal])
+    )
+    assert np.allclose(mb.plant_tip, np.concatenate([ma.plant_tip, m2.plant_tip]))
+    assert np.allclose(mb.tip, np.vstack([ma.tip, m2.tip]))
+    assert np.allclose(mb.valorisation, np.vstack([ma.valorisation, m2.valorisation]))

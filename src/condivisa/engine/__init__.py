@@ -5,6 +5,6 @@ community description, readings and prices into those arrays and back into a :cl
 """
 
 from condivisa.engine.settle import Settlement, settle
-from condivisa.engine.sharing import EnergyResult, MoneyResult, share_energy, value_energy
+from condivisa.engine.sharing import EnergyResult, Layout, MoneyResult, share_energy, value_energy
 
-__all__ = ["EnergyResult", "MoneyResult", "Settlement", "settle", "share_energy", "value_energy"]
+__all__ = ["EnergyResult", "Layout", "MoneyResult", "Settlement", "settle", "share_energy", "value_energy"]

@@ -10,16 +10,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from condivisa.allocation import Allocation, Bases, apply_regulation, eur_to_cents
-from condivisa.engine.sharing import EnergyResult, MoneyResult, share_energy, value_energy
+from condivisa.engine.sharing import EnergyResult, Layout, MoneyResult, share_energy, value_energy
 from condivisa.engine.timegrid import LOCAL_TZ, HourlyMatrix, Period, to_hourly
 from condivisa.errors import InputError
 from condivisa.ingest.prices import Prices
 from condivisa.ingest.readings import Readings
-from condivisa.model.community import Community, Plant
+from condivisa.model.community import Community, Member, Plant, Point
 from condivisa.rules.bands import time_band
 from condivisa.rules.checks import check_community, check_coverage
 from condivisa.rules.rulebook import Rulebook, canonical_region, load_rulebook
-from condivisa.rules.tip import geographic_correction, grant_reduction, tip_eur_mwh
+from condivisa.rules.tip import geographic_correction, grant_reduction, power_class, tip_eur_mwh
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -103,13 +103,13 @@ class Settlement:
             {
                 "timestamp": self.hours.tz_convert(LOCAL_TZ),
                 "band": time_band(self.hours),
-                "withdrawn_kwh": e.withdrawn,
-                "injected_kwh": e.injected,
-                "shared_kwh": e.shared,
-                "incentivised_kwh": e.incentivised,
+                "withdrawn_kwh": e.withdrawn[0],
+                "injected_kwh": e.injected[0],
+                "shared_kwh": e.shared[0],
+                "incentivised_kwh": e.incentivised[0],
                 "price_eur_mwh": self.price_eur_mwh,
-                "tip_eur": m.tip,
-                "valorisation_eur": m.valorisation + m.avoided_losses,
+                "tip_eur": m.tip[0],
+                "valorisation_eur": m.valorisation[0] + m.avoided_losses[0],
             }
         )
 
@@ -271,83 +271,76 @@ def settle(
 
     cabine = sorted({pt.cabina for _, pt in point_pairs} | {p.cabina for p in community.plants})
     cab_index = {c: i for i, c in enumerate(cabine)}
-    order = sorted(range(len(point_pairs)), key=lambda i: (cab_index[point_pairs[i][1].cabina], i))
-    points = [point_pairs[i] for i in order]
-    point_cabina = np.array([cab_index[pt.cabina] for _, pt in points], dtype=np.intp)
-    withdrawn = matrix.withdrawn[:, [col[pt.pod] for _, pt in points]] if points else np.zeros((len(hours), 0))
+    exempt_kinds = rb.exempt_member_kinds
 
-    plants = sorted(community.plants, key=lambda p: (p.commissioning_date, p.id))
+    def group_key(pair: tuple[Member, Point]) -> tuple[int, bool, str]:
+        m, pt = pair
+        return (cab_index[pt.cabina], m.kind in exempt_kinds, pt.voltage if conf.avoided_losses else "")
+
+    points = sorted(point_pairs, key=group_key)  # stable: file order within a group
+    keys = list(dict.fromkeys(group_key(pair) for pair in points))
+    key_index = {k: g for g, k in enumerate(keys)}
+    plants = sorted(community.plants, key=lambda p: (cab_index[p.cabina], p.commissioning_date, p.id))
+    layout = Layout(
+        point_group=np.array([key_index[group_key(pair)] for pair in points], dtype=np.intp),
+        group_cabina=np.array([k[0] for k in keys], dtype=np.intp),
+        plant_cabina=np.array([cab_index[p.cabina] for p in plants], dtype=np.intp),
+        n_cabine=len(cabine),
+    )
+    withdrawn = np.ascontiguousarray(matrix.withdrawn[:, [col[pt.pod] for _, pt in points]].T)  # (P, H)
+
     power_at_pod: dict[str, float] = {}
     for p in plants:
         power_at_pod[p.pod] = power_at_pod.get(p.pod, 0.0) + p.power_kw
-    shared_pods = sorted(pod for pod in power_at_pod if sum(q.pod == pod for q in plants) > 1)
-    for pod in shared_pods:
+    for pod in sorted(pod for pod in power_at_pod if sum(q.pod == pod for q in plants) > 1):
         warnings.append(f"piu' impianti sullo stesso POD {pod}: immissione ripartita in proporzione alla potenza")
-    injected = np.zeros((len(hours), len(plants)))
+    injected = np.zeros((len(plants), len(hours)))
     for j, p in enumerate(plants):
-        injected[:, j] = matrix.injected[:, col[p.pod]] * (p.power_kw / power_at_pod[p.pod])
+        injected[j] = matrix.injected[:, col[p.pod]] * (p.power_kw / power_at_pod[p.pod])
     plant_pod_set = set(plant_pods)
     stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and matrix.injected[:, col[pt.pod]].any()]
     if stray:
         warnings.append("immissioni da POD senza impianto dichiarato, non conteggiate: " + ", ".join(stray[:10]))
-    plant_cabina = np.array([cab_index[p.cabina] for p in plants], dtype=np.intp)
 
     price, price_source, price_warnings = _hourly_prices(prices, zone, hours, rb)
     warnings += price_warnings
     cu_af, loss_lv, loss_mv, cu_warnings = _cu_af(community, hours, rb)
     warnings += cu_warnings
 
-    exempt = np.array([1.0 if m.kind in rb.exempt_member_kinds else 0.0 for m, _ in points])
-    weights = [exempt]
-    loss_index = None
-    if conf.avoided_losses:
-        # Voltage-weighted withdrawal: the loss coefficient is picked per hour below, so weight by voltage class.
-        weights += [
-            np.array([1.0 if pt.voltage == "LV" else 0.0 for _, pt in points]),
-            np.array([1.0 if pt.voltage == "MV" else 0.0 for _, pt in points]),
-        ]
-    energy = share_energy(
-        withdrawn,
-        injected,
-        point_cabina,
-        plant_cabina,
-        len(cabine),
-        point_weights=np.stack(weights, axis=1) if points else np.zeros((0, len(weights))),
-    )
-    if conf.avoided_losses:
-        lvw = energy.cabina_weighted_withdrawn[:, :, 1] * loss_lv[:, None]
-        mvw = energy.cabina_weighted_withdrawn[:, :, 2] * loss_mv[:, None]
-        energy = EnergyResult(
-            **{
-                **energy.__dict__,
-                "cabina_weighted_withdrawn": np.stack([energy.cabina_weighted_withdrawn[:, :, 0], lvw + mvw], axis=2),
-            }
-        )
-        loss_index = 1
+    tariffs: dict[tuple[float, float], int] = {}
+    plant_tariff = np.empty(len(plants), dtype=np.intp)
+    for j, p in enumerate(plants):
+        key = (power_class(p.power_kw, rb).max_power_kw, geographic_correction(p.technology, p.region or region, rb))
+        plant_tariff[j] = tariffs.setdefault(key, len(tariffs))
+    tariff = np.empty((len(tariffs), len(hours)))
+    for (max_kw, fc), row in tariffs.items():
+        tariff[row] = tip_eur_mwh(max_kw, price, fc_eur_mwh=fc, rulebook=rb)
 
     eligible = np.array([p.commissioning_date >= rb.min_commissioning_date for p in plants], dtype=bool)
     tip_share = np.array([p.tip_share for p in plants]) * eligible
     reduction = np.array([grant_reduction(p.grant_share, rb) for p in plants])
-    rate = np.empty((len(hours), len(plants)))
-    for j, p in enumerate(plants):
-        fc = geographic_correction(p.technology, p.region or region, rb)
-        rate[:, j] = tip_eur_mwh(p.power_kw, price, fc_eur_mwh=fc, rulebook=rb)
+    loss = None
+    if conf.avoided_losses:
+        by_voltage = {"LV": loss_lv, "MV": loss_mv, "HV": np.zeros(len(hours))}
+        loss = np.stack([by_voltage[k[2]] for k in keys])
+    energy = share_energy(withdrawn, injected, layout)
     money = value_energy(
         energy,
-        plant_cabina,
-        rate,
+        layout,
+        tariff,
+        plant_tariff,
         reduction,
         tip_share,
         cu_af,
-        price,
-        exempt_weight=0,
+        group_exempt=np.array([k[1] for k in keys], dtype=bool),
         exempt_first_to_grant_plants=rb.exempt_priority_to_grant_plants,
-        loss_weight=loss_index,
+        group_loss_coefficient=loss,
+        price_eur_mwh=price,
     )
 
-    inj_tot = energy.plant_injected.sum(axis=0)
-    inc_tot = energy.plant_incentivised.sum(axis=0)
-    tip_tot = money.plant_tip.sum(axis=0)
+    inj_tot = energy.plant_injected.sum(axis=1)
+    inc_tot = energy.plant_incentivised.sum(axis=1)
+    tip_tot = money.plant_tip
     excess_sets = []
     plant_excess = np.zeros(len(plants))
     for name, threshold, members in (

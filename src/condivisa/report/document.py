@@ -27,9 +27,9 @@ def settlement_document(s: Settlement) -> dict[str, Any]:
     per_cabina = [
         {
             "cabina": c,
-            "withdrawn_kwh": _kwh(e.cabina_withdrawn[:, i].sum()),
-            "injected_kwh": _kwh(e.cabina_injected[:, i].sum()),
-            "incentivised_kwh": _kwh(e.cabina_incentivised[:, i].sum()),
+            "withdrawn_kwh": _kwh(e.cabina_withdrawn[i].sum()),
+            "injected_kwh": _kwh(e.cabina_injected[i].sum()),
+            "incentivised_kwh": _kwh(e.cabina_incentivised[i].sum()),
         }
         for i, c in enumerate(s.cabine)
     ]

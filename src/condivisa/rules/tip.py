@@ -46,6 +46,17 @@ def geographic_correction(technology: str, region: str, rulebook: Rulebook | Non
     return rb.fc_eur_mwh.get(canon or "", 0.0)
 
 
+def power_class_limits(power_kw: npt.ArrayLike, rulebook: Rulebook | None = None) -> FloatArray:
+    """Upper limit [kW] of the TIP class of each plant power, vectorised (see :func:`power_class`)."""
+    rb = rulebook or load_rulebook()
+    power = np.asarray(power_kw, dtype=np.float64)
+    limits = np.array([c.max_power_kw for c in rb.classes])
+    if np.any(power <= 0) or np.any(power > limits[-1]):
+        bad = power[(power <= 0) | (power > limits[-1])][0]
+        power_class(float(bad), rb)  # raises with the message
+    return np.asarray(limits[np.searchsorted(limits, power, side="left")], dtype=np.float64)
+
+
 def grant_reduction(grant_share: float, rulebook: Rulebook | None = None) -> float:
     """Reduction F of the TIP for a capital grant covering ``grant_share`` of the cost [unitless, 0..0.5].
 
