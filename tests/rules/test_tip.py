@@ -73,3 +73,11 @@ def test_every_rulebook_figure_names_its_source() -> None:
         assert set(params.sources) == {"cu_af", "auc_losses", "monthly_price"}
         assert all(params.sources.values())
         assert len(params.monthly_price_eur_mwh) == 12
+
+
+def test_exempt_kinds_are_member_kinds_and_businesses_are_not_exempt() -> None:
+    from condivisa.model.community import MEMBER_KINDS
+
+    rb = load_rulebook()
+    assert rb.exempt_member_kinds <= set(MEMBER_KINDS)
+    assert "business" not in rb.exempt_member_kinds and "household" in rb.exempt_member_kinds

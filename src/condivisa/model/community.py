@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 POD_PATTERN = re.compile(r"^IT\d{3}E\d{8,9}$")
 """Electricity POD: ``IT`` + 3-digit distributor code + ``E`` + 8 or 9 digits."""
 
-MEMBER_KINDS = (
+MemberKind = Literal[
     "household",
     "business",
     "municipality",
@@ -26,10 +26,12 @@ MEMBER_KINDS = (
     "environmental",
     "university",
     "other",
-)
+]
+MEMBER_KINDS: tuple[str, ...] = get_args(MemberKind)
 """Kinds of member. Which of them are exempt from the grant reduction is rulebook data, not code."""
 
-TECHNOLOGIES = ("pv", "wind", "hydro", "biomass", "biogas", "geothermal", "other")
+Technology = Literal["pv", "wind", "hydro", "biomass", "biogas", "geothermal", "other"]
+TECHNOLOGIES: tuple[str, ...] = get_args(Technology)
 
 REGULATION_BASES = {
     "producers": ("incentivised_injection", "injected", "equal"),
@@ -69,18 +71,7 @@ class Member(_Strict):
 
     id: str = Field(min_length=1)
     name: str = ""
-    kind: Literal[
-        "household",
-        "business",
-        "municipality",
-        "local_authority",
-        "public_body",
-        "third_sector",
-        "religious",
-        "environmental",
-        "university",
-        "other",
-    ] = "household"
+    kind: MemberKind = "household"
     region: str | None = Field(default=None, description="region of the member's points, if not the community's")
     pods: list[Point] = Field(default_factory=list)
 
@@ -92,7 +83,7 @@ class Plant(_Strict):
     owner: str = Field(min_length=1, description="a member id, or the name of a third party")
     pod: str
     cabina: str = Field(min_length=1)
-    technology: Literal["pv", "wind", "hydro", "biomass", "biogas", "geothermal", "other"] = "pv"
+    technology: Technology = "pv"
     power_kw: float = Field(gt=0, description="nominal power of this single plant [kW]")
     commissioning_date: dt.date
     grant_share: float = Field(default=0.0, ge=0.0, le=0.40, description="capital grant / eligible cost")
