@@ -8,7 +8,8 @@ from condivisa.model.community import (
     Point,
     RegulationRule,
 )
-from condivisa.model.yamlfile import dump_community, load_community, parse_community
+from condivisa.model.project import Project
+from condivisa.model.yamlfile import dump_community, load_community, load_project, parse_community, parse_project
 
 __all__ = [
     "POD_PATTERN",
@@ -16,8 +17,11 @@ __all__ = [
     "Member",
     "Plant",
     "Point",
+    "Project",
     "RegulationRule",
     "dump_community",
     "load_community",
+    "load_project",
     "parse_community",
+    "parse_project",
 ]

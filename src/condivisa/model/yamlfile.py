@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from condivisa.errors import InputError, Problem
 from condivisa.model.community import Community
+from condivisa.model.project import Project
 
 
 class _Loader(yaml.SafeLoader):
@@ -77,6 +78,9 @@ def _italian(err: Any) -> str:
     return wording.get(kind, msg)
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
 def parse_community(text: str, *, source: str = "<community>") -> Community:
     """Parse and validate a community description.
 
@@ -92,6 +96,16 @@ def parse_community(text: str, *, source: str = "<community>") -> Community:
     InputError
         Malformed YAML or invalid content; each problem names the file, line and path in the document.
     """
+    return parse_document(text, Community, source=source)
+
+
+def parse_project(text: str, *, source: str = "<project>") -> Project:
+    """Parse and validate a design project (see :class:`~condivisa.model.project.Project`)."""
+    return parse_document(text, Project, source=source)
+
+
+def parse_document(text: str, model: type[ModelT], *, source: str) -> ModelT:
+    """Parse a YAML document into ``model``; problems name file, line and path."""
     try:
         node = yaml.compose(text, Loader=_Loader)
         data: Any = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -102,7 +116,7 @@ def parse_community(text: str, *, source: str = "<community>") -> Community:
     if not isinstance(data, dict):
         raise InputError.one("atteso un documento YAML con le chiavi name, region, members, ...", file=source)
     try:
-        return Community.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -114,14 +128,22 @@ def parse_community(text: str, *, source: str = "<community>") -> Community:
 
 def load_community(path: str | Path) -> Community:
     """Read a community description from a YAML file (see :func:`parse_community`)."""
+    return parse_community(_read(path), source=str(path))
+
+
+def load_project(path: str | Path) -> Project:
+    """Read a design project from a YAML file (see :func:`parse_project`)."""
+    return parse_project(_read(path), source=str(path))
+
+
+def _read(path: str | Path) -> str:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError.one("file non trovato", file=str(path)) from exc
     except UnicodeDecodeError as exc:
         raise InputError.one("il file non e' testo UTF-8", file=str(path)) from exc
-    return parse_community(text, source=str(path))
 
 
 def dump_community(community: Community) -> str:
