@@ -47,6 +47,8 @@ class PVSite:
         Largest size the roof or land allows [kWp]; capped at 1 MW per plant.
     capex_eur_per_kwp, opex_eur_per_kwp_year : float
         Investment [€/kWp] and yearly O&M [€/kWp/yr].
+    min_kwp : float
+        Smallest size [kWp]; equal to ``max_kwp`` for a plant whose size is already decided.
     """
 
     name: str
@@ -55,6 +57,7 @@ class PVSite:
     max_kwp: float
     capex_eur_per_kwp: float = 1100.0
     opex_eur_per_kwp_year: float = 18.0
+    min_kwp: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class SizingProblem:
         Horizon [yr] (20: the TIP's duration).
     budget_eur : float, optional
         Largest total investment [€].
+    fixed_production_kwh : mapping cabina -> (H,) array, optional
+        Production of plants whose size is not decided here (hydro, wind, existing PV) [kWh].
     """
 
     load_kwh: dict[str, FloatArray]
@@ -103,6 +108,7 @@ class SizingProblem:
     discount_rate: float = 0.04
     years: int = 20
     budget_eur: float | None = None
+    fixed_production_kwh: dict[str, FloatArray] = field(default_factory=dict)
     hours: pd.DatetimeIndex | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +127,11 @@ class SizingProblem:
                 raise ValueError(f"sito {site.name}: producibilita' di {len(site.yield_kwh_per_kwp)} ore invece di {h}")
             if not site.max_kwp > 0:
                 raise ValueError(f"sito {site.name}: superficie o potenza massima nulla ({site.max_kwp} kWp)")
+            if not 0 <= site.min_kwp <= site.max_kwp:
+                raise ValueError(f"sito {site.name}: potenza minima {site.min_kwp} fuori da 0 .. {site.max_kwp} kWp")
+        for cabina in self.fixed_production_kwh:
+            if cabina not in self.load_kwh:
+                raise ValueError(f"produzione fissa nella cabina {cabina} senza carichi")
         if self.battery is not None and self.battery.cabina not in self.load_kwh:
             raise ValueError(f"batteria: cabina {self.battery.cabina} senza carichi")
         if len(self.sale_price_eur_mwh) != h:
@@ -174,12 +185,16 @@ def build_model(problem: SizingProblem, objective: Literal["npv", "shared"] = "n
     m = linopy.Model()
 
     upper = xr.DataArray([min(s.max_kwp, MAX_PLANT_KW) for s in problem.sites], coords=[sites])
-    x = m.add_variables(lower=0, upper=upper, coords=[sites], name="pv_kwp")
+    lower = xr.DataArray([min(s.min_kwp, MAX_PLANT_KW) for s in problem.sites], coords=[sites])
+    x = m.add_variables(lower=lower, upper=upper, coords=[sites], name="pv_kwp")
     yields = xr.DataArray(np.stack([s.yield_kwh_per_kwp for s in problem.sites]), coords=[sites, hours])
     site_in_cab = xr.DataArray(
         np.array([[1.0 if s.cabina == c else 0.0 for c in cabine] for s in problem.sites]), coords=[sites, cab]
     )
-    production = (yields * site_in_cab * x).sum("site")  # (hour, cabina) [kWh]
+    fixed = xr.DataArray(
+        np.stack([problem.fixed_production_kwh.get(c, np.zeros(h)) for c in cabine], axis=1), coords=[hours, cab]
+    )
+    production = (yields * site_in_cab * x).sum("site") + fixed  # (hour, cabina) [kWh]
     load = xr.DataArray(np.stack([problem.load_kwh[c] for c in cabine], axis=1), coords=[hours, cab])
 
     injected = production
@@ -243,7 +258,9 @@ def solve(
     sol = m.solution
     sizes = {str(k): float(v) for k, v in zip(sol["pv_kwp"].coords["site"].values, sol["pv_kwp"].values, strict=True)}
     shared = sol["shared"].values  # (hour, cabina)
-    production = sum(sizes[s.name] * s.yield_kwh_per_kwp for s in problem.sites)
+    production = sum(sizes[s.name] * s.yield_kwh_per_kwp for s in problem.sites) + sum(
+        problem.fixed_production_kwh.values(), np.zeros(problem.n_hours)
+    )
     battery_kwh = float(sol["battery_kwh"]) if problem.battery is not None else 0.0
     battery_kw = float(sol["battery_kw"]) if problem.battery is not None else 0.0
     charge = sol["charge"].values if problem.battery is not None else np.zeros(problem.n_hours)
