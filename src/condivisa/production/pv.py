@@ -10,6 +10,7 @@ from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
+from condivisa.production.checks import validate_weather
 from condivisa.production.weather import WeatherYear
 
 
@@ -48,6 +49,7 @@ def pv_hourly_kwh(array: PVArray, weather: WeatherYear) -> pd.Series:
     """
     if array.kwp <= 0:
         raise ValueError(f"potenza di picco non positiva: {array.kwp} kWp")
+    validate_weather(weather)
     location = pvlib.location.Location(weather.latitude, weather.longitude, tz="UTC", altitude=weather.elevation_m)
     system = PVSystem(
         surface_tilt=array.surface_tilt,
