@@ -154,6 +154,90 @@ def demo_cmd(
     _emit(result, json_out if json_out else str(directory / "settlement.json"), None)
 
 
+def _project_prices(prices_file: Path | None, region: str, year: int) -> tuple[Any, list[str]]:
+    """Hourly zonal prices of the project's year [€/MWh] from a file, or the rulebook's monthly table."""
+    import datetime as dt
+
+    import numpy as np
+
+    from condivisa.engine.timegrid import LOCAL_TZ
+    from condivisa.rules import load_rulebook, zone_of_region
+
+    hours = Period(dt.date(year, 1, 1), dt.date(year, 12, 31)).hours()
+    zone = zone_of_region(region)
+    if prices_file is not None:
+        prices = read_prices_csv(prices_file)
+        chosen = zone if zone in prices.zones else "PUN"
+        series = prices.zone_series(chosen).reindex(hours)
+        if series.isna().any():
+            raise InputError.one(
+                f"mancano {int(series.isna().sum())} prezzi orari dell'anno {year} (zona {chosen})",
+                file=str(prices_file),
+            )
+        return series.to_numpy(dtype=float), [f"prezzi orari dal file {prices_file} (zona {chosen})"]
+    params, _ = load_rulebook().year(year)
+    month = hours.tz_convert(LOCAL_TZ).month.to_numpy()
+    note = (
+        f"nessun file prezzi: prezzo mensile {params.monthly_price_series} {params.year} del regolamento "
+        f"({params.sources['monthly_price']}), uguale in tutte le ore del mese"
+    )
+    return np.asarray(params.monthly_price_eur_mwh)[month - 1], [note]
+
+
+@app.command("plan")
+def plan_cmd(
+    project_file: Annotated[Path, typer.Argument(help="file YAML del progetto")],
+    readings: Annotated[Path | None, typer.Option("--readings", "-r", help="curve di carico dei soci (CSV)")] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", "-p", help="prezzi orari CSV")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="cartella del rapporto")] = Path("studio-fattibilita"),
+    json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="rapporto PDF e grafici PNG")] = True,
+    online: Annotated[bool, typer.Option("--online", help="scarica l'anno tipo del sito da PVGIS")] = False,
+) -> None:
+    """Studio di fattibilita': consumi, produzione, dimensionamento, incentivi, economia a 20 anni, regolamento."""
+    from condivisa.model import load_project
+    from condivisa.planning.plan import member_loads, run_plan
+    from condivisa.production import typical_year
+    from condivisa.production.pvgis import fetch_typical_year
+    from condivisa.report.feasibility import plan_document, write_report
+
+    def run() -> Any:
+        project = load_project(project_file)
+        r = read_readings_csv(readings) if readings else None
+        try:
+            price, notes = _project_prices(prices, project.region, project.year)
+            if project.location is not None:
+                weather, weather_notes = fetch_typical_year(
+                    project.location.latitude, project.location.longitude, online=online or project.online_weather
+                )
+            else:
+                weather, weather_notes = typical_year(), ["anno meteorologico tipico PVGIS vicino a Torino (incluso)"]
+            loads = member_loads(project, r)
+            return run_plan(project, weather, loads, price, assumptions=[*weather_notes, *notes])
+        except ValueError as exc:
+            raise InputError.one(str(exc), file=str(project_file)) from exc
+
+    result = _guard(run)
+    if json_out == "-":
+        sys.stdout.write(json.dumps(plan_document(result), ensure_ascii=False, indent=2, default=float) + "\n")
+        return
+    files = write_report(result, out, png=pdf, pdf=pdf)
+    if json_out:
+        write_atomic(Path(json_out), files.json.read_text(encoding="utf-8"))
+    console = Console()
+    s = result.summary
+    console.print(
+        f"[bold]{result.project.name}[/bold]: " + ", ".join(f"{k} {v:,.1f} kW" for k, v in result.plant_kw.items())
+    )
+    console.print(
+        f"Energia condivisa {result.settlement.energy.shared.sum() / 1000:,.1f} MWh/anno, incentivi "
+        f"{result.settlement.allocation.total_cents / 100:,.2f} €/anno, VAN {s.npv_eur:,.0f} €"
+    )
+    console.print(f"Rapporto: {files.html}" + (f", {files.pdf}" if files.pdf else "") + f", {files.json}")
+    for w in files.warnings:
+        err.print(f"[yellow]Avviso:[/yellow] {w}")
+
+
 @app.command("rules")
 def rules_cmd(
     year: Annotated[int, typer.Option(help="anno dei parametri")] = 2025,

@@ -35,6 +35,13 @@ from condivisa.model.project import PlantSpec, Project
 from condivisa.planning import economics as eco
 from condivisa.planning.finder import CandidateMember, CandidatePlant, rank_recruits
 from condivisa.planning.profiles import Bill, profile_from_bill
+from condivisa.planning.sharing_rules import (
+    ShapleyValues,
+    compare_rules,
+    game_from_settlement,
+    shapley_exact,
+    shapley_monte_carlo,
+)
 from condivisa.planning.sizing import BatteryOption, PVSite, SizingProblem, SizingResult, pareto_front, solve
 from condivisa.production.pv import PVArray, pv_hourly_kwh
 from condivisa.production.weather import WeatherYear, lay_on_hours
@@ -44,6 +51,9 @@ from condivisa.rules.tip import geographic_correction, grant_reduction, power_cl
 FloatArray = npt.NDArray[np.float64]
 MIN_BUILT_KW = 0.5
 """Plants sized below this [kW] are left out of the community."""
+SHAPLEY_EXACT_UP_TO = 12
+"""Members up to which the Shapley value is computed exactly (2^n coalitions); sampled above."""
+SHAPLEY_PERMUTATIONS = 400
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class PlanResult:
     summary: eco.EconomicSummary
     sensitivity: dict[str, pd.DataFrame]
     recruits: pd.DataFrame
+    shapley: ShapleyValues
+    regulation_comparison: pd.DataFrame
     assumptions: list[str] = field(default_factory=list)
 
 
@@ -233,7 +245,7 @@ def run_plan(
 
     # 3. The sized community, settled as GSE does.
     production = pd.DataFrame({p.id: unit[p.id] * plant_kw[p.id] for p in built}, index=hours)
-    if battery is not None and sizing.hourly is not None:
+    if battery is not None and sizing.hourly is not None and sizing.battery_kwh >= MIN_BUILT_KW:
         in_cabina = [p for p in built if p.cabina == battery.cabina] or built
         largest = max(in_cabina, key=lambda p: plant_kw[p.id])
         net = sizing.hourly["discharge_kwh"].to_numpy() - sizing.hourly["charge_kwh"].to_numpy()
@@ -359,7 +371,27 @@ def run_plan(
         "participation": _project_sensitivity(inputs, regulation, "participation", [0.6, 0.7, 0.8, 0.9, 1.0], rate),
     }
 
-    # 5. Recruitment.
+    # 5. Which sharing rule: the candidates and the contribution-based split, side by side.
+    game = game_from_settlement(settlement, readings)
+    exact = len(game.players) <= SHAPLEY_EXACT_UP_TO
+    shapley = shapley_exact(game) if exact else shapley_monte_carlo(game, SHAPLEY_PERMUTATIONS, seed=1)
+    rules: dict[str, list[RegulationRule] | dict[str, float]] = {}
+    if project.regulation:
+        rules["Regolamento proposto"] = list(project.regulation)
+    for reg in project.regulations:
+        rules[reg.name] = list(reg.rules)
+    rules["Contributo (Shapley)"] = shapley.as_dict()
+    comparison = compare_rules(settlement, rules)
+    notes.append(
+        "valore di Shapley "
+        + (
+            "esatto"
+            if exact
+            else f"stimato con {SHAPLEY_PERMUTATIONS} permutazioni casuali (errore standard in tabella)"
+        )
+    )
+
+    # 6. Recruitment.
     recruits = rank_recruits(
         [CandidateMember(m.id, m.kind, m.cabina, m.region or project.region, member_load_kwh[m.id]) for m in members],
         [CandidatePlant(p.id, p.cabina, project.region, production[p.id].to_numpy()) for p in built],
@@ -385,6 +417,8 @@ def run_plan(
         summary=summary,
         sensitivity=sensitivity,
         recruits=recruits,
+        shapley=shapley,
+        regulation_comparison=comparison,
         assumptions=notes,
     )
 
