@@ -58,7 +58,7 @@ def test_sizes_respect_the_roof_and_the_money_adds_up(plan_json: dict) -> None:
     for name, column in plan_json["regulations"].items():
         amounts = [v for k, v in column.items() if k != "total"]
         assert round(sum(amounts), 2) == pytest.approx(total, abs=0.011), name
-    assert set(plan_json["regulations"]) == {"Regolamento proposto", "Parti uguali", "Contributo (Shapley)"}
+    assert set(plan_json["regulations"]) == {"Regolamento proposto", "Parti uguali", "Contributo (Shapley)", "Nucleolo"}
     assert plan_json["recruits"][0]["id"] == "nuovo"
     flows = plan_json["economics"]["cash_flows"]
     assert len(flows) == 21 and flows[0]["capex"] < 0 < flows[0]["grant"]
@@ -108,3 +108,10 @@ def test_pdf_and_png_charts(tmp_path: Path) -> None:
     assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     pngs = sorted(p.name for p in (tmp_path / "out" / "charts").glob("*.png"))
     assert {"monthly.png", "cashflow.png", "pareto.png", "allocation.png"} <= set(pngs)
+
+
+def test_configurations_command_lists_proposals_and_recruits(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(PROJECT)
+    res = runner.invoke(app, ["configurations", str(tmp_path / "p.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "NORD" in res.stdout and "nuovo" in res.stdout

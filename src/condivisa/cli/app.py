@@ -238,6 +238,87 @@ def plan_cmd(
         err.print(f"[yellow]Avviso:[/yellow] {w}")
 
 
+@app.command("configurations")
+def configurations_cmd(
+    project_file: Annotated[Path, typer.Argument(help="file YAML del progetto")],
+    readings: Annotated[Path | None, typer.Option("--readings", "-r", help="curve di carico dei soci (CSV)")] = None,
+) -> None:
+    """Configurazioni possibili (CER per zona, AUC per edificio, AID per cliente) e nuovi soci da invitare."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from condivisa.model import load_project
+    from condivisa.planning.finder import CandidateMember, CandidatePlant, find_configurations, rank_recruits
+    from condivisa.planning.plan import member_loads, unit_production
+    from condivisa.production import typical_year
+    from condivisa.report.italian import format_eur, format_number
+
+    def run() -> tuple[dict[str, Any], Any]:
+        project = load_project(project_file)
+        try:
+            hours = Period(dt.date(project.year, 1, 1), dt.date(project.year, 12, 31)).hours()
+            loads = member_loads(project, read_readings_csv(readings) if readings else None)
+            unit = unit_production(project, typical_year(), hours)
+            region = project.region
+            members = [
+                CandidateMember(m.id, m.kind, m.cabina, m.region or region, loads[m.id], m.building)
+                for m in project.members
+            ]
+            plants = [
+                CandidatePlant(p.id, p.cabina, region, unit[p.id] * p.upper_kw, owner=p.owner) for p in project.plants
+            ]
+            found = {
+                kind: find_configurations(
+                    [m for m, spec in zip(members, project.members, strict=True) if not spec.candidate], plants, kind
+                )
+                for kind in ("CER", "AUC", "AID")
+            }
+            price, _ = _project_prices(None, region, project.year)
+            from condivisa.planning.plan import incentive_row
+            from condivisa.rules import load_rulebook
+
+            cu_af = load_rulebook().year(project.year)[0].cu_af_eur_mwh
+            ranking = rank_recruits(
+                [m for m, spec in zip(members, project.members, strict=True) if not spec.candidate],
+                plants,
+                [m for m, spec in zip(members, project.members, strict=True) if spec.candidate],
+                incentive_row(project, price, cu_af, max(p.upper_kw for p in project.plants)),
+            )
+            return found, ranking
+        except ValueError as exc:
+            raise InputError.one(str(exc), file=str(project_file)) from exc
+
+    found, ranking = _guard(run)
+    out = Console()
+    table = Table(title="Configurazioni possibili (impianti alla taglia massima)")
+    for column in ("Tipo", "Perimetro", "Soci", "Impianti", "Energia incentivata", "Note"):
+        table.add_column(column)
+    for kind, proposals in found.items():
+        for pr in proposals:
+            table.add_row(
+                kind,
+                pr.key,
+                str(len(pr.members)),
+                ", ".join(pr.plants),
+                f"{format_number(pr.incentivised_kwh / 1000, 1)} MWh",
+                "; ".join(pr.notes),
+            )
+    out.print(table)
+    table = Table(title="Nuovi soci da invitare")
+    for column in ("Candidato", "Cabina", "Energia incentivata aggiunta", "Incentivi aggiunti", "Perche'"):
+        table.add_column(column)
+    for _, row in ranking.iterrows():
+        table.add_row(
+            str(row["id"]),
+            str(row["cabina"]),
+            f"{format_number(row['added_kwh'], 0)} kWh",
+            format_eur(row["added_eur"]),
+            str(row["reason"]),
+        )
+    out.print(table)
+
+
 @app.command("rules")
 def rules_cmd(
     year: Annotated[int, typer.Option(help="anno dei parametri")] = 2025,

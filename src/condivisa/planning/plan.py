@@ -39,6 +39,7 @@ from condivisa.planning.sharing_rules import (
     ShapleyValues,
     compare_rules,
     game_from_settlement,
+    nucleolus,
     shapley_exact,
     shapley_monte_carlo,
 )
@@ -54,6 +55,8 @@ MIN_BUILT_KW = 0.5
 SHAPLEY_EXACT_UP_TO = 12
 """Members up to which the Shapley value is computed exactly (2^n coalitions); sampled above."""
 SHAPLEY_PERMUTATIONS = 400
+NUCLEOLUS_UP_TO = 8
+"""Members up to which the nucleolus (a sequence of LPs over all coalitions) is added to the comparison."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def synthetic_pod(index: int) -> str:
     return f"IT999E{index:08d}"
 
 
-def _unit_production(project: Project, weather: WeatherYear, hours: pd.DatetimeIndex) -> dict[str, FloatArray]:
+def unit_production(project: Project, weather: WeatherYear, hours: pd.DatetimeIndex) -> dict[str, FloatArray]:
     """Hourly production of 1 kW of each plant [kWh/kW]."""
     on_hours = lay_on_hours(weather, hours)
     out: dict[str, FloatArray] = {}
@@ -140,7 +143,9 @@ def _unit_production(project: Project, weather: WeatherYear, hours: pd.DatetimeI
     return out
 
 
-def _incentive_row(project: Project, price: FloatArray, cu_af: float, kw_upper: float) -> FloatArray:
+def incentive_row(project: Project, price: FloatArray, cu_af: float, kw_upper: float) -> FloatArray:
+    """TIP + CU_Af of each hour [€/MWh] for the LP and the recruitment ranking: the class of a plant of
+    ``kw_upper`` [kW], PV correction of the region, the largest grant reduction among the project's plants."""
     rb = load_rulebook()
     cls = float(power_class_limits([min(kw_upper, 1000.0)], rb)[0])
     fc = geographic_correction("pv", project.region, rb)
@@ -184,7 +189,7 @@ def run_plan(
     cu_af = project_cu_af = params.cu_af_eur_mwh
     members = [m for m in project.members if not m.candidate]
     candidates = [m for m in project.members if m.candidate]
-    unit = _unit_production(project, weather, hours)
+    unit = unit_production(project, weather, hours)
 
     # 2. Sizing.
     load_by_cabina: dict[str, FloatArray] = {}
@@ -221,7 +226,7 @@ def run_plan(
     problem = SizingProblem(
         load_kwh=load_by_cabina,
         sites=sites,
-        incentive_eur_mwh=_incentive_row(project, price_eur_mwh, cu_af, max(p.upper_kw for p in project.plants)),
+        incentive_eur_mwh=incentive_row(project, price_eur_mwh, cu_af, max(p.upper_kw for p in project.plants)),
         sale_price_eur_mwh=sale,
         battery=battery,
         discount_rate=project.economics.discount_rate,
@@ -381,6 +386,11 @@ def run_plan(
     for reg in project.regulations:
         rules[reg.name] = list(reg.rules)
     rules["Contributo (Shapley)"] = shapley.as_dict()
+    if len(game.players) <= NUCLEOLUS_UP_TO and settlement.total_eur > 0:
+        try:
+            rules["Nucleolo"] = nucleolus(game).as_dict()
+        except ValueError as exc:  # no imputation: the game is not superadditive enough
+            notes.append(f"nucleolo non calcolabile: {exc}")
     comparison = compare_rules(settlement, rules)
     notes.append(
         "valore di Shapley "

@@ -274,6 +274,11 @@ def _context(r: PlanResult, charts: dict[str, Markup]) -> dict[str, Any]:
         "colonna somma al totale degli incentivi al centesimo. La colonna «Contributo (Shapley)» ripartisce secondo il "
         "contributo marginale medio di ogni socio al beneficio della comunità "
         + ("(valore esatto)." if exact else f"(stima su {r.shapley.permutations} permutazioni casuali).")
+        + (
+            " La colonna «Nucleolo» minimizza lessicograficamente il massimo scontento delle coalizioni di soci."
+            if "Nucleolo" in comparison.columns
+            else ""
+        )
         + " Ogni colonna è esprimibile come regolamento della comunità (quote fisse per socio)."
     )
     recruits = [
