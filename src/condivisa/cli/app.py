@@ -341,6 +341,17 @@ def rules_cmd(
         out.print(f"  [dim]{key}[/dim]: {text}")
 
 
+def _register_subcommands() -> None:
+    from condivisa.cli.db import db_app
+    from condivisa.cli.serve import register
+
+    app.add_typer(db_app, name="db", help="Database: migrazioni, importazioni, liquidazioni salvate.")
+    register(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Entry point of the ``condivisa`` console script."""
     app()

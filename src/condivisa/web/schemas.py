@@ -1,0 +1,141 @@
+"""Response and request shapes of the HTTP API (pydantic): nothing private leaks into a response."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Me(BaseModel):
+    """The logged-in user, the roles held and the CSRF token to echo in ``X-CSRF-Token``."""
+
+    email: str
+    display_name: str
+    roles: list[str]
+    csrf_token: str
+
+
+class CommunityPublic(BaseModel):
+    """A community of the installation."""
+
+    id: int
+    name: str
+    configuration: str
+    region: str
+    municipality: str | None
+    members: int
+
+
+class CommunitiesPublic(BaseModel):
+    """Communities the caller may read."""
+
+    data: list[CommunityPublic]
+    count: int
+
+
+class PointPublic(BaseModel):
+    """A withdrawal point of a member."""
+
+    pod: str
+    cabina: str
+    voltage: str
+
+
+class MemberPublic(BaseModel):
+    """A member with its points."""
+
+    id: str
+    name: str
+    kind: str
+    pods: list[PointPublic]
+
+
+class MembersPublic(BaseModel):
+    """One page of members: ``count`` is the total matching the filter."""
+
+    data: list[MemberPublic]
+    count: int
+    offset: int
+    limit: int
+
+
+class ReadingsImported(BaseModel):
+    """Outcome of a readings upload."""
+
+    rows_in: int
+    inserted: int
+    updated: int
+    unchanged: int
+    warnings: list[str]
+
+
+class SettlementCreate(BaseModel):
+    """Local days to settle, both included."""
+
+    start: dt.date
+    end: dt.date
+
+
+class SettlementPublic(BaseModel):
+    """A stored settlement without its document."""
+
+    id: int
+    community_id: int
+    period_start: dt.date
+    period_end: dt.date
+    created_at: dt.datetime
+    total_eur: float
+    status: str
+
+
+class SettlementLinePublic(BaseModel):
+    """Money given to one recipient by one rule (``rule`` None for the excess)."""
+
+    recipient: str
+    rule: int | None
+    basis: str | None
+    amount_eur: float
+
+
+class SettlementDetail(SettlementPublic):
+    """A stored settlement with its document and allocation lines."""
+
+    document: dict[str, Any]
+    lines: list[SettlementLinePublic]
+
+
+class StatementPeriod(BaseModel):
+    """One member in one settlement."""
+
+    settlement_id: int
+    period_start: dt.date
+    period_end: dt.date
+    withdrawn_kwh: float
+    shared_withdrawal_kwh: float
+    amount_eur: float
+
+
+class MemberStatement(BaseModel):
+    """A member's statement: energy and money per stored settlement."""
+
+    community_id: int
+    member: MemberPublic
+    periods: list[StatementPeriod]
+    total_eur: float
+
+
+class ProblemPublic(BaseModel):
+    """One problem of the input, with where it is."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+
+
+class ProblemsPublic(BaseModel):
+    """Why the input was refused (422)."""
+
+    detail: list[ProblemPublic] = Field(default_factory=list)

@@ -1,0 +1,95 @@
+"""Migrations: an empty database goes to the latest revision, models and migrations agree, upgrading twice is
+harmless, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from condivisa.store import (
+    current_revision,
+    head_revision,
+    import_prices,
+    import_readings,
+    load_community,
+    load_prices,
+    load_readings,
+    make_engine,
+    save_community,
+    session_factory,
+    upgrade,
+)
+from condivisa.store.models import Base
+from tests.store.conftest import Demo
+
+TABLES = {
+    "communities",
+    "members",
+    "points",
+    "plants",
+    "regulation_rules",
+    "readings",
+    "prices",
+    "settlements",
+    "settlement_lines",
+    "users",
+    "role_assignments",
+    "import_batches",
+}
+
+
+def test_upgrade_creates_every_table_and_matches_the_models(empty_url: str) -> None:
+    assert current_revision(empty_url) is None
+    assert upgrade(empty_url) == head_revision()
+    assert current_revision(empty_url) == head_revision()
+    engine = make_engine(empty_url)
+    try:
+        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+        assert {t.name for t in Base.metadata.sorted_tables} == TABLES
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            assert compare_metadata(context, Base.metadata) == []
+        readings = inspect(engine)
+        assert readings.get_pk_constraint("readings")["constrained_columns"] == ["community_id", "pod", "ts"]
+        assert readings.get_pk_constraint("readings")["name"] == "pk_readings"
+        assert {ix["name"]: ix["column_names"] for ix in readings.get_indexes("readings")} == {
+            "ix_readings_community_id_ts": ["community_id", "ts"]
+        }
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_again_leaves_data_unchanged(db_url: str, demo: Demo) -> None:
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            community_id = save_community(session, demo.community, municipality="Borgo Demo")
+        import_readings(engine, community_id, demo.readings, source="demo")
+        import_prices(engine, demo.prices)
+        before = load_readings(engine, community_id).frame
+        prices_before = load_prices(engine).frame
+        with engine.connect() as conn:
+            counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in sorted(TABLES)}
+
+        assert upgrade(db_url) == head_revision()
+
+        with session_factory(engine)() as session:
+            assert load_community(session, community_id).model_dump() == demo.community.model_dump()
+        pd.testing.assert_frame_equal(load_readings(engine, community_id).frame, before)
+        pd.testing.assert_frame_equal(load_prices(engine).frame, prices_before)
+        with engine.connect() as conn:
+            assert {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in sorted(TABLES)} == counts
+    finally:
+        engine.dispose()
