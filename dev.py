@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two-command entry point for a fresh machine with Python 3.11+.
 
-    python3 dev.py demo    # install on first run, write and settle the demo community
+    python3 dev.py demo    # install on first run, start the platform with the demo community (SQLite)
     python3 dev.py test    # install on first run, run the test suite
 
 Any other arguments after the command are passed on (``python3 dev.py test -k tip``). ``python3 dev.py run ARGS``
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     if command == "install":
         return 0
     if command == "demo":
-        return subprocess.call([str(BIN / "condivisa"), "demo", *rest], cwd=ROOT)
+        return subprocess.call([str(BIN / "condivisa"), "serve", "--demo", *rest], cwd=ROOT)
     if command == "run":
         return subprocess.call([str(BIN / "condivisa"), *rest], cwd=ROOT)
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
