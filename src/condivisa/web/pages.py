@@ -26,10 +26,10 @@ from condivisa.store import (
     load_community,
     member_row_id,
 )
-from condivisa.store import load_readings as store_readings
 from condivisa.store.models import CommunityRow, MemberRow
 from condivisa.web import charts, services
 from condivisa.web.access import Principal, authorize
+from condivisa.web.cache import aggregates as cached_aggregates
 from condivisa.web.deps import (
     LANG_COOKIE,
     EngineDep,
@@ -150,14 +150,13 @@ def communities(request: Request, db: SessionDep, user: PageUserDep) -> Response
 
 def _dashboard_context(db: Session, engine: Any, row: CommunityRow, user: Principal) -> dict[str, Any]:
     community = load_community(db, row.id)
-    readings = store_readings(engine, row.id)
-    agg = charts.aggregate(readings)
+    agg, pods_with_readings = cached_aggregates(db, row.id)
     settled = list_settlements(db, row.id, limit=1000)
     warnings: list[str] = []
     if agg.empty:
         warnings.append("Nessuna lettura caricata")
     else:
-        warnings += check_coverage(community, readings.pods)
+        warnings += check_coverage(community, pods_with_readings)
     if settled:
         latest = get_settlement(db, settled[0].id)
         if latest is not None:
@@ -389,7 +388,7 @@ def member_portal(
     require(user, "member:read", row, member_id)
     community = load_community(db, community_id)
     found = next(m for m in community.members if m.id == member)
-    agg = charts.aggregate(store_readings(engine, community_id), [p.pod for p in found.pods])
+    agg, _ = cached_aggregates(db, community_id, [p.pod for p in found.pods])
     statement = services.member_statement(db, community_id, member)
     locale = locale_of(request)
 
