@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from condivisa.cli.common import guard as _guard
+from condivisa.cli.common import write_atomic
 from condivisa.engine.settle import Settlement, parse_day, settle
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
@@ -27,34 +26,6 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True)
-T = TypeVar("T")
-
-
-def _guard(fn: Callable[[], T]) -> T:
-    """Run ``fn``; on bad input print the problems and exit 2."""
-    try:
-        return fn()
-    except InputError as exc:
-        typer.echo("Errore nei dati di ingresso:", err=True)
-        for problem in exc.problems[:50]:
-            typer.echo(f"  {problem}", err=True)
-        if len(exc.problems) > 50:
-            typer.echo(f"  ... e altri {len(exc.problems) - 50} problemi", err=True)
-        raise typer.Exit(2) from exc
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file all at once: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _run_settlement(

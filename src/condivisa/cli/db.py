@@ -19,7 +19,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from condivisa.cli.app import _guard, write_atomic
+from condivisa.cli.common import guard as _guard
+from condivisa.cli.common import write_atomic
 from condivisa.engine.settle import Settlement, default_period, parse_day, settle
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
@@ -78,7 +79,7 @@ def _shown(url: str) -> str:
 
 
 def _db_guard(fn: Callable[[], T]) -> T:
-    """Run ``fn`` under :func:`condivisa.cli.app._guard`; a missing id is bad input (2), an unreachable or
+    """Run ``fn`` under :func:`condivisa.cli.common.guard`; a missing id is bad input (2), an unreachable or
     failing database exits with 1."""
 
     def run() -> T:

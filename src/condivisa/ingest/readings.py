@@ -14,7 +14,6 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from condivisa.engine.timegrid import iso_local
 from condivisa.errors import InputError, Problem
 from condivisa.ingest._csv import parse_numbers, parse_timestamps, problems_where, read_text_table
 from condivisa.model.community import POD_PATTERN
@@ -162,6 +161,8 @@ def readings_from_arrays(
 
 def write_readings_csv(readings: Readings, path: str | Path) -> None:
     """Write readings in the long CSV format, timestamps in Italian local time with their offset."""
+    from condivisa.engine.timegrid import iso_local  # here: the engine imports this module
+
     f = readings.frame
     text = iso_local(f["timestamp"])
     out = pd.DataFrame(
