@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from condivisa.cli.common import emit_settlement as _emit
 from condivisa.cli.common import guard as _guard
 from condivisa.cli.common import write_atomic
 from condivisa.engine.settle import Settlement, parse_day, settle
@@ -17,7 +18,6 @@ from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
 from condivisa.ingest import read_prices_csv, read_readings_csv
 from condivisa.model import load_community
-from condivisa.report import print_settlement, settlement_document
 from condivisa.rules.checks import check_community, check_coverage
 
 app = typer.Typer(
@@ -47,21 +47,6 @@ def _run_settlement(
         except ValueError as exc:
             raise InputError.one(str(exc), field="--from/--to") from exc
     return settle(community, readings, prices, period=period, source=str(community_file))
-
-
-def _emit(settlement: Settlement, json_out: str | None, hourly_out: Path | None) -> None:
-    doc: dict[str, Any] = settlement_document(settlement)
-    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    if json_out == "-":
-        sys.stdout.write(text)
-    else:
-        print_settlement(settlement)
-        if json_out:
-            write_atomic(Path(json_out), text)
-            err.print(f"Documento JSON scritto in {json_out}")
-    if hourly_out:
-        write_atomic(hourly_out, settlement.hourly_frame().to_csv(index=False, float_format="%.6f"))
-        err.print(f"Dettaglio orario scritto in {hourly_out}")
 
 
 @app.command("settle")

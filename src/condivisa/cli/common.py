@@ -6,11 +6,14 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from condivisa.errors import InputError
+
+if TYPE_CHECKING:
+    from condivisa.engine.settle import Settlement
 
 T = TypeVar("T")
 
@@ -40,3 +43,30 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def emit_settlement(
+    settlement: Settlement,
+    json_out: str | None,
+    hourly_out: Path | None = None,
+    document: dict[str, Any] | None = None,
+) -> None:
+    """Show a settlement: its JSON document on stdout (``json_out == "-"``), or the Italian tables, the JSON
+    written to ``json_out`` and the hourly detail to ``hourly_out`` (atomic writes)."""
+    import json
+    import sys
+
+    from condivisa.report import print_settlement, settlement_document
+
+    doc = document if document is not None else settlement_document(settlement)
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if json_out == "-":
+        sys.stdout.write(text)
+    else:
+        print_settlement(settlement)
+        if json_out:
+            write_atomic(Path(json_out), text)
+            typer.echo(f"Documento JSON scritto in {json_out}", err=True)
+    if hourly_out:
+        write_atomic(hourly_out, settlement.hourly_frame().to_csv(index=False, float_format="%.6f"))
+        typer.echo(f"Dettaglio orario scritto in {hourly_out}", err=True)

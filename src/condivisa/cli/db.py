@@ -7,8 +7,6 @@ database is touched, and each write is one transaction. A database that cannot b
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,14 +17,14 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from condivisa.cli.common import emit_settlement
 from condivisa.cli.common import guard as _guard
-from condivisa.cli.common import write_atomic
 from condivisa.engine.settle import Settlement, default_period, parse_day, settle
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
 from condivisa.ingest import read_prices_csv, read_readings_csv
 from condivisa.model import load_community as load_community_file
-from condivisa.report import print_settlement, settlement_document
+from condivisa.report import settlement_document
 from condivisa.rules.checks import check_community, check_coverage
 from condivisa.rules.rulebook import zone_of_region
 from condivisa.store import (
@@ -257,14 +255,7 @@ def settle_cmd(
 ) -> None:
     """Calcola la ripartizione di un periodo dai dati salvati (comunita', letture, prezzi) e la salva."""
     settlement, document, settlement_id = _db_guard(lambda: _settle_stored(db, community_id, date_from, date_to))
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if json_out == "-":
-        sys.stdout.write(text)
-    else:
-        print_settlement(settlement)
-        if json_out:
-            write_atomic(Path(json_out), text)
-            err.print(f"Documento JSON scritto in {json_out}")
+    emit_settlement(settlement, json_out, document=document)
     err.print(f"Ripartizione salvata con id {settlement_id}")
 
 
