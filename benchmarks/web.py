@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from condivisa.store import make_engine, upgrade
-from condivisa.web.app import create_app
 from condivisa.web.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -36,16 +36,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(
-        create_app(url, secret_key="benchmark-secret-key-0123456789"), host="127.0.0.1", port=port, log_level="warning"
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    """The app in its own process (as in production), so the load generator does not share its interpreter."""
+    code = (
+        "import uvicorn\n"
+        "from condivisa.web.app import create_app\n"
+        f"uvicorn.run(create_app({url!r}, secret_key='benchmark-secret-key-0123456789'), host='127.0.0.1', "
+        f"port={port}, log_level='warning')\n"
     )
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
-    for _ in range(200):
-        if server.started:
-            return server
-        time.sleep(0.05)
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
     raise RuntimeError("server did not start")
 
 
@@ -62,9 +68,9 @@ async def login(base: str, email: str) -> httpx.AsyncClient:
 async def hammer(
     client: httpx.AsyncClient, path: str, until: float, out: list[float], errors: list[int], think: float
 ) -> None:
+    if think:
+        await asyncio.sleep(random.uniform(0.0, think))  # users arrive spread over one think time
     while time.perf_counter() < until:
-        if think:
-            await asyncio.sleep(think)
         t = time.perf_counter()
         try:
             res = await client.get(path)
@@ -74,11 +80,14 @@ async def hammer(
         out.append(time.perf_counter() - t)
         if not ok:
             errors.append(1)
+        if think:
+            await asyncio.sleep(think)
 
 
 async def run(base: str, paths: dict[str, tuple[str, str]], users: int, seconds: float, think: float) -> None:
     for name, (email, path) in paths.items():
         clients = [await login(base, email) for _ in range(users)]
+        await clients[0].get(path)  # warm-up: the first view computes the cached aggregates
         times: list[float] = []
         errors: list[int] = []
         until = time.perf_counter() + seconds
@@ -118,7 +127,8 @@ def main() -> None:
             "member": (done.users["member"], f"/communities/{cid}/members/m10"),
         }
         asyncio.run(run(base, paths, args.users, args.seconds, args.think))
-        server.should_exit = True
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
