@@ -51,3 +51,13 @@ def test_formats_for_people() -> None:
 )
 def test_locale_choice(header: str | None, explicit: str | None, expected: str) -> None:
     assert i18n.pick_locale(header, explicit) == expected
+
+
+def test_codes_read_as_words_in_both_languages() -> None:
+    from condivisa.model.community import MEMBER_KINDS, TECHNOLOGIES
+
+    for code in (*MEMBER_KINDS, *TECHNOLOGIES):
+        italian = i18n.gettext("it", code)
+        assert italian and (italian != code or code == "biogas"), code
+    assert i18n.gettext("it", "household") == "famiglia"
+    assert i18n.gettext("it", "pv") == "fotovoltaico"
