@@ -19,6 +19,9 @@ PAGE_OWN_A = (200, 200, 403, 200, 200, 303)
 PAGE_WRITE_A = (422, 422, 403, 403, 403, 403)
 PAGE_MISSING = (404, 404, 404, 404, 404, 303)
 PAGE_ANY = (200, 200, 200, 200, 200, 303)
+WRITE_MISSING = (404, 404, 403, 403, 403, 401)
+ADMIN_PAGE = (200, 403, 403, 403, 403, 303)
+ADMIN_PAGE_W = (422, 403, 403, 403, 403, 403)
 
 BAD_CSV = "pod,timestamp,withdrawn_kwh,injected_kwh\nIT001E10000011,ieri,x,0\n"
 
@@ -26,6 +29,15 @@ BAD_CSV = "pod,timestamp,withdrawn_kwh,injected_kwh\nIT001E10000011,ieri,x,0\n"
 def routes(w: World) -> list[tuple[str, str, dict[str, object], tuple[int, ...]]]:
     a, sa, sb = w.a, w.settlement_a, w.settlement_b
     bad_period = {"json": {"start": "2025-01-02", "end": "2025-01-01"}}
+    bad_member = {"id": "x1", "pods": [{"pod": "no", "cabina": "c"}]}
+    bad_plant = {
+        "id": "p9",
+        "owner": "m01",
+        "pod": "IT001E99990009",
+        "cabina": "c",
+        "power_kw": -1,
+        "commissioning_date": "2024-01-01",
+    }
     return [
         ("GET", f"/api/communities/{a}", {}, READ_A),
         ("GET", f"/api/communities/{a}/members", {}, READ_A),
@@ -40,6 +52,26 @@ def routes(w: World) -> list[tuple[str, str, dict[str, object], tuple[int, ...]]
         ("POST", f"/api/communities/{a}/settlements", bad_period, WRITE_A),
         ("POST", f"/api/communities/{a}/readings", {"files": {"file": ("x.csv", BAD_CSV)}}, WRITE_A),
         ("POST", "/api/communities", {"json": {"name": ""}}, ADMIN_W),
+        ("GET", f"/api/communities/{a}/plants", {}, READ_A),
+        ("GET", "/api/communities/9999/plants", {}, MISSING),
+        ("POST", f"/api/communities/{a}/members", {"json": bad_member}, WRITE_A),
+        ("POST", "/api/communities/9999/members", {"json": bad_member}, MISSING),
+        ("PATCH", f"/api/communities/{a}/members/m11", {"json": {"kind": "alieno"}}, WRITE_A),
+        ("PATCH", f"/api/communities/{a}/members/nessuno", {"json": {"name": "x"}}, WRITE_MISSING),
+        ("DELETE", f"/api/communities/{a}/members/nessuno", {}, WRITE_MISSING),
+        ("DELETE", "/api/communities/9999/members/m11", {}, MISSING),
+        ("POST", f"/api/communities/{a}/plants", {"json": bad_plant}, WRITE_A),
+        ("PATCH", f"/api/communities/{a}/plants/p1", {"json": {"power_kw": -1}}, WRITE_A),
+        ("PATCH", f"/api/communities/{a}/plants/nessuno", {"json": {"power_kw": 5}}, WRITE_MISSING),
+        ("DELETE", f"/api/communities/{a}/plants/nessuno", {}, WRITE_MISSING),
+        ("GET", "/admin/users", {}, ADMIN_PAGE),
+        (
+            "POST",
+            "/admin/users",
+            {"data": {"email": "x@prova.it", "display_name": "X", "password": "corta"}},
+            ADMIN_PAGE_W,
+        ),
+        ("POST", "/admin/users/roles", {"data": {"user_id": "1", "role": "manager"}}, ADMIN_PAGE_W),
         ("GET", "/communities", {}, PAGE_ANY),
         ("GET", f"/communities/{a}", {}, PAGE_READ_A),
         ("GET", f"/communities/{a}/members/m10", {}, PAGE_OWN_A),
@@ -65,7 +97,7 @@ def _call(client: TestClient, method: str, path: str, kwargs: dict[str, object])
     if method == "GET":
         r = client.get(path)
     elif path.startswith("/api"):
-        r = client.post(path, headers={"X-CSRF-Token": csrf}, **kwargs)  # type: ignore[arg-type]
+        r = client.request(method, path, headers={"X-CSRF-Token": csrf}, **kwargs)  # type: ignore[arg-type]
     else:
         data = dict(kwargs.get("data", {}))  # type: ignore[call-overload]
         data["csrf_token"] = csrf
@@ -102,6 +134,36 @@ def test_officer_is_read_only_and_scoped(world: World, clients: dict[str, TestCl
     assert "member-form" not in page and "settle-form" not in page
     assert "member-form" in clients["manager_a"].get(f"/communities/{world.a}").text
     assert clients["officer_a"].get(f"/api/communities/{world.b}").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["manager_b", "member_a", "officer_a", "anonymous"])
+def test_non_writers_change_no_member_or_plant(world: World, clients: dict[str, TestClient], role: str) -> None:
+    client = clients[role]
+    csrf = client.get("/api/me").json().get("csrf_token", "") if role != "anonymous" else ""
+    headers = {"X-CSRF-Token": csrf}
+    expected = 401 if role == "anonymous" else 403
+    a = world.a
+    assert client.delete(f"/api/communities/{a}/members/m11", headers=headers).status_code == expected
+    assert (
+        client.patch(f"/api/communities/{a}/members/m11", json={"name": "x"}, headers=headers).status_code == expected
+    )
+    assert client.delete(f"/api/communities/{a}/plants/p1", headers=headers).status_code == expected
+    assert (
+        client.patch(f"/api/communities/{a}/plants/p1", json={"power_kw": 9}, headers=headers).status_code == expected
+    )
+    good = {"id": "zz", "pods": [{"pod": "IT001E99990008", "cabina": "AC001E00001"}]}
+    assert client.post(f"/api/communities/{a}/members", json=good, headers=headers).status_code == expected
+    admin = clients["admin"]
+    members = {m["id"]: m for m in admin.get(f"/api/communities/{a}/members", params={"limit": 500}).json()["data"]}
+    assert "m11" in members and "zz" not in members and members["m11"]["name"] != "x"
+    plants = {p["id"]: p for p in admin.get(f"/api/communities/{a}/plants").json()["data"]}
+    assert "p1" in plants and plants["p1"]["power_kw"] != 9
+
+
+def test_users_link_only_for_admins(world: World, clients: dict[str, TestClient]) -> None:
+    assert 'href="/admin/users"' in clients["admin"].get("/communities").text
+    for role in ("manager_a", "officer_a"):
+        assert 'href="/admin/users"' not in clients[role].get("/communities").text
 
 
 def test_home_redirects_by_role(world: World, clients: dict[str, TestClient]) -> None:

@@ -1,8 +1,8 @@
 """The HTTP API under ``/api``: thin routes over :mod:`condivisa.web.services` and the store.
 
-Authentication is the session cookie of the login page; every POST must echo the CSRF token (``GET /api/me``)
-in the ``X-CSRF-Token`` header. 401 without login, 403 without access, 404 for unknown objects, 422 with the
-problems for bad input.
+Authentication is the session cookie of the login page; every POST, PATCH and DELETE must echo the CSRF token
+(``GET /api/me``) in the ``X-CSRF-Token`` header. 401 without login, 403 without access, 404 for unknown objects,
+422 with the problems for bad input.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from condivisa.errors import InputError, Problem
 from condivisa.model import Community, parse_community
@@ -27,7 +28,7 @@ from condivisa.store import (
 from condivisa.store import save_community as store_community
 from condivisa.store.repository import SettlementInfo
 from condivisa.web import services
-from condivisa.web.access import authorize
+from condivisa.web.access import Principal, authorize
 from condivisa.web.deps import (
     ApiCsrf,
     ApiUserDep,
@@ -41,9 +42,15 @@ from condivisa.web.schemas import (
     CommunitiesPublic,
     CommunityPublic,
     Me,
+    MemberCreate,
     MemberPublic,
     MembersPublic,
     MemberStatement,
+    MemberUpdate,
+    PlantCreate,
+    PlantPublic,
+    PlantsPublic,
+    PlantUpdate,
     PointPublic,
     ReadingsImported,
     SettlementCreate,
@@ -70,6 +77,16 @@ def _member_public(m: Any) -> MemberPublic:
         kind=m.kind,
         pods=[PointPublic(pod=p.pod, cabina=p.cabina, voltage=p.voltage) for p in m.pods],
     )
+
+
+def _plant_public(p: Any) -> PlantPublic:
+    return PlantPublic.model_validate(p if isinstance(p, dict) else p.model_dump(mode="python"))
+
+
+def _write_row(db: Session, community_id: int, user: Principal) -> None:
+    """404 for an unknown community, 403 unless the caller may change it (checked before the member or plant
+    is looked up, so that who may not write learns nothing about them)."""
+    require(user, "community:write", community_or_404(db, community_id))
 
 
 def _settlement_public(s: SettlementInfo) -> SettlementPublic:
@@ -169,6 +186,92 @@ def members(
     chosen = [m for m in load_community(db, community_id).members if kind is None or m.kind == kind]
     page = [_member_public(m) for m in chosen[offset : offset + limit]]
     return MembersPublic(data=page, count=len(chosen), offset=offset, limit=limit)
+
+
+@router.post("/communities/{community_id}/members", status_code=201, dependencies=[ApiCsrf])
+def create_member(community_id: int, body: MemberCreate, db: SessionDep, user: ApiUserDep) -> MemberPublic:
+    """Add a member with its points; the whole community is validated again (422 with the problems)."""
+    _write_row(db, community_id, user)
+    try:
+        done = services.create_item(db, community_id, "members", body.model_dump(), user_id=user.user_id)
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return MemberPublic.model_validate(done)
+
+
+@router.patch("/communities/{community_id}/members/{member}", dependencies=[ApiCsrf])
+def update_member(community_id: int, member: str, body: MemberUpdate, db: SessionDep, user: ApiUserDep) -> MemberPublic:
+    """Change a member's name, kind or points (fields left out stay); 404 for an unknown member."""
+    _write_row(db, community_id, user)
+    changes = body.model_dump(exclude_unset=True)
+    try:
+        done = services.update_item(db, community_id, "members", member, changes, user_id=user.user_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail="socio non trovato") from exc
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return MemberPublic.model_validate(done)
+
+
+@router.delete("/communities/{community_id}/members/{member}", status_code=204, dependencies=[ApiCsrf])
+def delete_member(community_id: int, member: str, db: SessionDep, user: ApiUserDep) -> Response:
+    """Remove a member with its points and roles; 422 when the rest would not be valid (e.g. a regulation rule
+    naming it)."""
+    _write_row(db, community_id, user)
+    try:
+        services.delete_item(db, community_id, "members", member, user_id=user.user_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail="socio non trovato") from exc
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return Response(status_code=204)
+
+
+@router.get("/communities/{community_id}/plants")
+def plants(community_id: int, db: SessionDep, user: ApiUserDep) -> PlantsPublic:
+    """The plants of a community."""
+    row = community_or_404(db, community_id)
+    require(user, "community:read", row)
+    data = [_plant_public(p) for p in load_community(db, community_id).plants]
+    return PlantsPublic(data=data, count=len(data))
+
+
+@router.post("/communities/{community_id}/plants", status_code=201, dependencies=[ApiCsrf])
+def create_plant(community_id: int, body: PlantCreate, db: SessionDep, user: ApiUserDep) -> PlantPublic:
+    """Add a plant; the whole community is validated again (422 with the problems)."""
+    _write_row(db, community_id, user)
+    try:
+        done = services.create_item(db, community_id, "plants", body.model_dump(), user_id=user.user_id)
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return _plant_public(done)
+
+
+@router.patch("/communities/{community_id}/plants/{plant}", dependencies=[ApiCsrf])
+def update_plant(community_id: int, plant: str, body: PlantUpdate, db: SessionDep, user: ApiUserDep) -> PlantPublic:
+    """Change fields of a plant (those left out stay); 404 for an unknown plant."""
+    _write_row(db, community_id, user)
+    changes = body.model_dump(exclude_unset=True)
+    try:
+        done = services.update_item(db, community_id, "plants", plant, changes, user_id=user.user_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail="impianto non trovato") from exc
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return _plant_public(done)
+
+
+@router.delete("/communities/{community_id}/plants/{plant}", status_code=204, dependencies=[ApiCsrf])
+def delete_plant(community_id: int, plant: str, db: SessionDep, user: ApiUserDep) -> Response:
+    """Remove a plant."""
+    _write_row(db, community_id, user)
+    try:
+        services.delete_item(db, community_id, "plants", plant, user_id=user.user_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail="impianto non trovato") from exc
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+    return Response(status_code=204)
 
 
 @router.post("/communities/{community_id}/readings", dependencies=[ApiCsrf])

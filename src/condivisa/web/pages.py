@@ -1,4 +1,4 @@
-"""Server-rendered pages (Italian first, English second): login, dashboard, member portal, settlements.
+"""Server-rendered pages (Italian first, English second): login, dashboard, member portal, settlements, users.
 
 Without login a page redirects to ``/login`` (303); a logged-in user without access gets 403, an unknown object
 404. Every form carries the session's CSRF token in a hidden field.
@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from condivisa.errors import InputError, Problem
 from condivisa.rules.checks import check_coverage
@@ -26,7 +27,7 @@ from condivisa.store import (
     load_community,
     member_row_id,
 )
-from condivisa.store.models import CommunityRow, MemberRow
+from condivisa.store.models import ROLES, CommunityRow, MemberRow, User
 from condivisa.web import charts, services
 from condivisa.web.access import Principal, authorize
 from condivisa.web.cache import aggregates as cached_aggregates
@@ -437,3 +438,121 @@ def member_portal(
         "best_hours": sorted(best),
     }
     return render(request, "member.html", context, user=user)
+
+
+def _require_admin(user: Principal) -> None:
+    if not authorize(user, "platform:write", None):
+        raise HTTPException(status_code=403, detail="accesso negato")
+
+
+def _users_page(
+    request: Request,
+    db: Session,
+    user: Principal,
+    *,
+    errors: dict[str, list[Problem]] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    users = db.scalars(select(User).options(selectinload(User.roles)).order_by(User.email)).all()
+    communities = {c.id: c.name for c in list_communities(db, limit=10_000)}
+    members = {m.id: m.external_id for m in db.scalars(select(MemberRow))}
+    listed = [
+        {
+            "id": u.id,
+            "email": u.email,
+            "display_name": u.display_name,
+            "locale": u.locale,
+            "active": u.active,
+            "roles": [
+                {
+                    "role": r.role,
+                    "community": communities.get(r.community_id) if r.community_id is not None else None,
+                    "member": members.get(r.member_id) if r.member_id is not None else None,
+                    "municipality": r.municipality,
+                }
+                for r in u.roles
+            ],
+        }
+        for u in users
+    ]
+    context = {
+        "users": listed,
+        "communities": communities,
+        "roles": ROLES,
+        "locales": LOCALES,
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return render(request, "admin_users.html", context, user=user, status_code=status_code)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def admin_users(request: Request, db: SessionDep, user: PageUserDep) -> Response:
+    """Users of the installation with their roles; forms to create a user and to assign a role (admins only)."""
+    _require_admin(user)
+    return _users_page(request, db, user)
+
+
+@router.post("/admin/users", response_class=HTMLResponse, dependencies=[FormCsrf])
+def admin_create_user(
+    request: Request,
+    db: SessionDep,
+    user: PageUserDep,
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    locale: Annotated[str, Form()] = "it",
+) -> Response:
+    """Create a user (password of at least 8 characters, stored as an argon2 hash)."""
+    _require_admin(user)
+    form = {"email": email.strip(), "display_name": display_name.strip(), "locale": locale}
+    try:
+        services.create_user_account(
+            db, email=form["email"], display_name=form["display_name"], password=password, locale=locale
+        )
+    except InputError as exc:
+        return _users_page(request, db, user, errors={"user": exc.problems}, form=form, status_code=422)
+    request.session["flash"] = form["email"]
+    return _see_other("/admin/users")
+
+
+@router.post("/admin/users/roles", response_class=HTMLResponse, dependencies=[FormCsrf])
+def admin_assign_role(
+    request: Request,
+    db: SessionDep,
+    user: PageUserDep,
+    user_id: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    community_id: Annotated[str, Form()] = "",
+    member: Annotated[str, Form()] = "",
+    municipality: Annotated[str, Form()] = "",
+) -> Response:
+    """Give a user a role with its scope: a community (manager, member), a member id (member), a municipality
+    (officer)."""
+    _require_admin(user)
+    form = {
+        "user_id": user_id,
+        "role": role,
+        "community_id": community_id,
+        "member": member.strip(),
+        "municipality": municipality.strip(),
+    }
+    try:
+        try:
+            uid = int(user_id)
+            cid = int(community_id) if community_id.strip() else None
+        except ValueError as exc:
+            raise InputError.one("utente o comunita' non valido", field="user_id") from exc
+        services.grant_role(
+            db,
+            user_id=uid,
+            role=role,
+            community_id=cid,
+            member=form["member"] or None,
+            municipality=form["municipality"] or None,
+        )
+    except InputError as exc:
+        return _users_page(request, db, user, errors={"role": exc.problems}, form=form, status_code=422)
+    request.session["flash"] = role
+    return _see_other("/admin/users")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Me(BaseModel):
@@ -139,3 +139,91 @@ class ProblemsPublic(BaseModel):
     """Why the input was refused (422)."""
 
     detail: list[ProblemPublic] = Field(default_factory=list)
+
+
+class PointIn(BaseModel):
+    """A withdrawal point sent by the caller (checked by the community model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pod: str
+    cabina: str
+    voltage: str = "LV"
+    building: str | None = None
+
+
+class MemberCreate(BaseModel):
+    """A new member of a community with its points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = ""
+    kind: str = "household"
+    pods: list[PointIn] = Field(default_factory=list)
+
+
+class MemberUpdate(BaseModel):
+    """Fields of a member to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    kind: str | None = None
+    pods: list[PointIn] | None = None
+
+
+class PlantPublic(BaseModel):
+    """A production plant of a community."""
+
+    id: str
+    owner: str
+    pod: str
+    cabina: str
+    technology: str
+    power_kw: float
+    commissioning_date: dt.date
+    grant_share: float
+    tip_share: float
+
+
+class PlantsPublic(BaseModel):
+    """The plants of a community."""
+
+    data: list[PlantPublic]
+    count: int
+
+
+class PlantCreate(BaseModel):
+    """A new plant of a community (checked by the community model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    owner: str
+    pod: str
+    cabina: str
+    technology: str = "pv"
+    power_kw: float
+    commissioning_date: dt.date
+    grant_share: float = 0.0
+    tip_share: float = 1.0
+    region: str | None = None
+    building: str | None = None
+
+
+class PlantUpdate(BaseModel):
+    """Fields of a plant to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str | None = None
+    pod: str | None = None
+    cabina: str | None = None
+    technology: str | None = None
+    power_kw: float | None = None
+    commissioning_date: dt.date | None = None
+    grant_share: float | None = None
+    tip_share: float | None = None
+    region: str | None = None
+    building: str | None = None

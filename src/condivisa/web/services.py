@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import ValidationError
@@ -25,15 +26,21 @@ from condivisa.report import settlement_document
 from condivisa.rules.checks import check_coverage
 from condivisa.store import (
     ImportResult,
+    NotFoundError,
+    assign_role,
+    create_user,
     get_settlement,
     import_readings,
     list_settlements,
     load_community,
     load_prices,
     load_readings,
+    member_row_id,
     save_community,
     save_settlement,
 )
+from condivisa.web.i18n import LOCALES
+from condivisa.web.security import hash_password
 
 
 def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
@@ -41,14 +48,16 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
     return [Problem(str(e["msg"]), file=source, field=".".join(str(x) for x in e["loc"]) or None) for e in exc.errors()]
 
 
-def _replace(session: Session, community: Community, changes: dict[str, Any], source: str) -> int:
+def _replace(
+    session: Session, community: Community, changes: dict[str, Any], source: str, *, user_id: int | None = None
+) -> int:
     data = community.model_dump(mode="python")
     data.update(changes)
     try:
         updated = Community.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, source)) from exc
-    return save_community(session, updated, source=source)
+    return save_community(session, updated, source=source, user_id=user_id)
 
 
 def add_member(session: Session, community_id: int, member: dict[str, str], *, user_id: int | None = None) -> str:
@@ -107,6 +116,170 @@ def add_plant(session: Session, community_id: int, plant: dict[str, str]) -> str
         ) from exc
     _replace(session, community, {"plants": [*community.plants, new]}, "form")
     return new.id
+
+
+Part = Literal["members", "plants"]
+
+
+def _edit(
+    session: Session,
+    community_id: int,
+    part: Part,
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    *,
+    user_id: int | None,
+) -> Community:
+    """Apply ``change`` to the members or plants of a stored community, re-validate the whole description and
+    store it; returns the stored description."""
+    community = load_community(session, community_id)
+    items = [x.model_dump(mode="python") for x in getattr(community, part)]
+    _replace(session, community, {part: change(items)}, "api", user_id=user_id)
+    return load_community(session, community_id)
+
+
+def _index(items: list[dict[str, Any]], item_id: str, what: str) -> int:
+    for i, x in enumerate(items):
+        if x["id"] == item_id:
+            return i
+    raise NotFoundError(f"{what} {item_id!r} non trovato")
+
+
+def create_item(
+    session: Session, community_id: int, part: Part, data: dict[str, Any], *, user_id: int | None = None
+) -> dict[str, Any]:
+    """Add a member or a plant (``part``) to a stored community; the whole description is validated again.
+
+    Returns
+    -------
+    dict
+        The stored member or plant as the community model dumps it.
+
+    Raises
+    ------
+    InputError
+        What the community model refuses (each problem names its path, e.g. ``members.39.pods.0.pod``).
+    NotFoundError
+        No such community.
+    """
+    community = _edit(session, community_id, part, lambda items: [*items, data], user_id=user_id)
+    added: dict[str, Any] = getattr(community, part)[-1].model_dump(mode="python")  # appended last, order kept
+    return added
+
+
+def update_item(
+    session: Session,
+    community_id: int,
+    part: Part,
+    item_id: str,
+    changes: dict[str, Any],
+    *,
+    user_id: int | None = None,
+) -> dict[str, Any]:
+    """Change fields of a member or a plant; the whole description is validated again.
+
+    Raises
+    ------
+    InputError
+        What the community model refuses.
+    NotFoundError
+        No such community, member or plant.
+    """
+    what = "socio" if part == "members" else "impianto"
+
+    def change(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        i = _index(items, item_id, what)
+        items[i] = {**items[i], **changes}
+        return items
+
+    community = _edit(session, community_id, part, change, user_id=user_id)
+    return next(x.model_dump(mode="python") for x in getattr(community, part) if x.id == item_id)
+
+
+def delete_item(session: Session, community_id: int, part: Part, item_id: str, *, user_id: int | None = None) -> None:
+    """Remove a member (with its points and roles) or a plant; refused when the rest would not be valid (e.g.
+    a regulation rule naming the member).
+
+    Raises
+    ------
+    InputError
+        What the community model refuses.
+    NotFoundError
+        No such community, member or plant.
+    """
+    what = "socio" if part == "members" else "impianto"
+
+    def change(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        i = _index(items, item_id, what)
+        return items[:i] + items[i + 1 :]
+
+    _edit(session, community_id, part, change, user_id=user_id)
+
+
+def create_user_account(session: Session, *, email: str, display_name: str, password: str, locale: str) -> int:
+    """Create a user with an argon2 hash of ``password``; returns the new user's id.
+
+    Raises
+    ------
+    InputError
+        Password shorter than 8 characters, bad or taken email, empty name, unknown language.
+    """
+    problems: list[Problem] = []
+    if not display_name.strip():
+        problems.append(Problem("il nome e' obbligatorio", field="display_name"))
+    if locale not in LOCALES:
+        problems.append(Problem(f"lingua {locale!r} non disponibile", field="locale"))
+    if len(password) < 8:
+        problems.append(Problem("la password deve avere almeno 8 caratteri", field="password"))
+    if problems:
+        raise InputError(problems)
+    try:
+        user = create_user(
+            session,
+            email=email,
+            password_hash=hash_password(password),
+            display_name=display_name.strip(),
+            locale=locale,
+        )
+    except ValueError as exc:
+        raise InputError.one(str(exc), field="email") from exc
+    return user.id
+
+
+def grant_role(
+    session: Session,
+    *,
+    user_id: int,
+    role: str,
+    community_id: int | None = None,
+    member: str | None = None,
+    municipality: str | None = None,
+) -> None:
+    """Give a user a role: ``community_id`` for managers and members, ``member`` (the member's id in the
+    community) for members, ``municipality`` for officers.
+
+    Raises
+    ------
+    InputError
+        Unknown role, user, community or member, or a scope that does not fit the role.
+    """
+    member_id: int | None = None
+    if member:
+        if community_id is None:
+            raise InputError.one("il socio richiede una comunita'", field="community_id")
+        member_id = member_row_id(session, community_id, member)
+        if member_id is None:
+            raise InputError.one(f"socio {member!r} non trovato nella comunita'", field="member")
+    try:
+        assign_role(
+            session,
+            user_id=user_id,
+            role=role,
+            community_id=community_id,
+            member_id=member_id,
+            municipality=municipality or None,
+        )
+    except (ValueError, NotFoundError) as exc:
+        raise InputError.one(str(exc), field="role") from exc
 
 
 @dataclass(frozen=True)
