@@ -160,3 +160,19 @@ def test_missing_hourly_prices_exit_2(files: dict[str, Path]) -> None:
     prices.write_text("timestamp,zone,price_eur_mwh\n2025-06-01T00:00:00+02:00,NORD,100\n")
     res = runner.invoke(app, ["settle", str(files["community"]), "-r", str(files["readings"]), "-p", str(prices)])
     assert res.exit_code == 2 and "mancano 743 prezzi orari della zona NORD" in res.stderr
+
+
+def test_convert_distributor_files(tmp_path: Path) -> None:
+    data = Path(__file__).parents[1] / "data" / "meter-files"
+    out = tmp_path / "r.csv"
+    res = runner.invoke(
+        app,
+        ["convert", str(data / "pcf-curve_IT012E_20251026_20251026.csv"), "--format", "pcf-long", "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "pod,timestamp,withdrawn_kwh,injected_kwh" and len(lines) == 201  # 2 PODs x 100 quarters
+    res = runner.invoke(
+        app, ["convert", str(data / "pcf-curve_IT012E_20251026_20251026.csv"), "--format", "xyz", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "formato sconosciuto" in res.stderr

@@ -275,6 +275,40 @@ def configurations_cmd(
     out.print(table)
 
 
+@app.command("convert")
+def convert_cmd(
+    source: Annotated[Path, typer.Argument(help="file del distributore")],
+    fmt: Annotated[str, typer.Option("--format", help="edist-wide (e-distribuzione) oppure pcf-long (Unareti, ...)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="letture nel formato lungo di Condivisa (CSV)")],
+    pod: Annotated[str | None, typer.Option(help="POD (edist-wide; altrimenti dal nome del file)")] = None,
+    direction: Annotated[str | None, typer.Option(help="withdrawn oppure injected (edist-wide)")] = None,
+) -> None:
+    """Converte una curva di carico del distributore nel CSV di letture di Condivisa, segnalando lacune e problemi."""
+    from condivisa.ingest.distributors import (
+        parse_edistribuzione_wide,
+        parse_pcf_long,
+        pod_and_direction_from_filename,
+    )
+    from condivisa.ingest.readings import write_readings_csv
+
+    def run() -> Any:
+        if fmt == "pcf-long":
+            return parse_pcf_long(source, name=str(source))
+        if fmt == "edist-wide":
+            p, d = (pod, direction) if pod and direction else pod_and_direction_from_filename(source.name)
+            if d not in ("withdrawn", "injected"):
+                raise InputError.one("direzione: withdrawn oppure injected", field="--direction")
+            return parse_edistribuzione_wide(source, pod=p, direction=d, name=str(source))  # type: ignore[arg-type]
+        raise InputError.one("formato sconosciuto: edist-wide oppure pcf-long", field="--format")
+
+    readings = _guard(run)
+    write_readings_csv(readings, out)
+    console = Console()
+    console.print(f"{len(readings.frame):n} letture di {len(readings.pods)} POD scritte in {out}")
+    for note in readings.notes:
+        console.print(f"[yellow]Nota:[/yellow] {note}")
+
+
 @app.command("rules")
 def rules_cmd(
     year: Annotated[int, typer.Option(help="anno dei parametri")] = 2025,
