@@ -8,6 +8,8 @@ Authentication is the session cookie of the login page; every POST, PATCH and DE
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
@@ -188,14 +190,23 @@ def members(
     return MembersPublic(data=page, count=len(chosen), offset=offset, limit=limit)
 
 
+@contextmanager
+def _service_errors(not_found: str = "oggetto non trovato") -> Iterator[None]:
+    """Map the services' errors to HTTP: an unknown object is 404, invalid input 422 with the problems."""
+    try:
+        yield
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=not_found) from exc
+    except InputError as exc:
+        raise unprocessable(exc.problems) from exc
+
+
 @router.post("/communities/{community_id}/members", status_code=201, dependencies=[ApiCsrf])
 def create_member(community_id: int, body: MemberCreate, db: SessionDep, user: ApiUserDep) -> MemberPublic:
     """Add a member with its points; the whole community is validated again (422 with the problems)."""
     _write_row(db, community_id, user)
-    try:
+    with _service_errors():
         done = services.create_item(db, community_id, "members", body.model_dump(), user_id=user.user_id)
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return MemberPublic.model_validate(done)
 
 
@@ -204,12 +215,8 @@ def update_member(community_id: int, member: str, body: MemberUpdate, db: Sessio
     """Change a member's name, kind or points (fields left out stay); 404 for an unknown member."""
     _write_row(db, community_id, user)
     changes = body.model_dump(exclude_unset=True)
-    try:
+    with _service_errors("socio non trovato"):
         done = services.update_item(db, community_id, "members", member, changes, user_id=user.user_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail="socio non trovato") from exc
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return MemberPublic.model_validate(done)
 
 
@@ -218,12 +225,8 @@ def delete_member(community_id: int, member: str, db: SessionDep, user: ApiUserD
     """Remove a member with its points and roles; 422 when the rest would not be valid (e.g. a regulation rule
     naming it)."""
     _write_row(db, community_id, user)
-    try:
+    with _service_errors("socio non trovato"):
         services.delete_item(db, community_id, "members", member, user_id=user.user_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail="socio non trovato") from exc
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return Response(status_code=204)
 
 
@@ -240,10 +243,8 @@ def plants(community_id: int, db: SessionDep, user: ApiUserDep) -> PlantsPublic:
 def create_plant(community_id: int, body: PlantCreate, db: SessionDep, user: ApiUserDep) -> PlantPublic:
     """Add a plant; the whole community is validated again (422 with the problems)."""
     _write_row(db, community_id, user)
-    try:
+    with _service_errors():
         done = services.create_item(db, community_id, "plants", body.model_dump(), user_id=user.user_id)
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return _plant_public(done)
 
 
@@ -252,12 +253,8 @@ def update_plant(community_id: int, plant: str, body: PlantUpdate, db: SessionDe
     """Change fields of a plant (those left out stay); 404 for an unknown plant."""
     _write_row(db, community_id, user)
     changes = body.model_dump(exclude_unset=True)
-    try:
+    with _service_errors("impianto non trovato"):
         done = services.update_item(db, community_id, "plants", plant, changes, user_id=user.user_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail="impianto non trovato") from exc
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return _plant_public(done)
 
 
@@ -265,12 +262,8 @@ def update_plant(community_id: int, plant: str, body: PlantUpdate, db: SessionDe
 def delete_plant(community_id: int, plant: str, db: SessionDep, user: ApiUserDep) -> Response:
     """Remove a plant."""
     _write_row(db, community_id, user)
-    try:
+    with _service_errors("impianto non trovato"):
         services.delete_item(db, community_id, "plants", plant, user_id=user.user_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail="impianto non trovato") from exc
-    except InputError as exc:
-        raise unprocessable(exc.problems) from exc
     return Response(status_code=204)
 
 

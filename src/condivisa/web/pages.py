@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -235,6 +236,26 @@ def dashboard(request: Request, community_id: int, db: SessionDep, engine: Engin
     return _dashboard(request, db, engine, row, user)
 
 
+def _form_change(
+    request: Request,
+    db: Session,
+    engine: Any,
+    row: CommunityRow,
+    user: Principal,
+    section: str,
+    data: dict[str, str],
+    change: Callable[[], object],
+) -> Response:
+    """Apply a dashboard form: on success back to the section with a flash, on bad input the dashboard again with
+    the problems next to the form and the values typed (422)."""
+    try:
+        change()
+    except InputError as exc:
+        return _dashboard(request, db, engine, row, user, errors={section: exc.problems}, form=data, status_code=422)
+    request.session["flash"] = f"{section}:{data['id']}"
+    return _see_other(f"/communities/{row.id}#{section}s")
+
+
 @router.post("/communities/{community_id}/members", response_class=HTMLResponse, dependencies=[FormCsrf])
 def add_member(
     request: Request,
@@ -252,12 +273,16 @@ def add_member(
     row = community_or_404(db, community_id)
     require(user, "community:write", row)
     data = {"id": id.strip(), "name": name.strip(), "kind": kind, "pod": pod.strip(), "cabina": cabina.strip()}
-    try:
-        services.add_member(db, community_id, data, user_id=user.user_id)
-    except InputError as exc:
-        return _dashboard(request, db, engine, row, user, errors={"member": exc.problems}, form=data, status_code=422)
-    request.session["flash"] = f"member:{data['id']}"
-    return _see_other(f"/communities/{community_id}#members")
+    return _form_change(
+        request,
+        db,
+        engine,
+        row,
+        user,
+        "member",
+        data,
+        lambda: services.add_member(db, row.id, data, user_id=user.user_id),
+    )
 
 
 @router.post("/communities/{community_id}/plants", response_class=HTMLResponse, dependencies=[FormCsrf])
@@ -287,12 +312,7 @@ def add_plant(
         "power_kw": power_kw.strip().replace(",", "."),
         "commissioning_date": commissioning_date.strip(),
     }
-    try:
-        services.add_plant(db, community_id, data)
-    except InputError as exc:
-        return _dashboard(request, db, engine, row, user, errors={"plant": exc.problems}, form=data, status_code=422)
-    request.session["flash"] = f"plant:{data['id']}"
-    return _see_other(f"/communities/{community_id}#plants")
+    return _form_change(request, db, engine, row, user, "plant", data, lambda: services.add_plant(db, row.id, data))
 
 
 @router.post("/communities/{community_id}/readings", response_class=HTMLResponse, dependencies=[FormCsrf])
