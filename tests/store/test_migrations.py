@@ -37,6 +37,16 @@ TABLES = {
     "users",
     "role_assignments",
     "import_batches",
+    # 0002: operations
+    "reading_corrections",
+    "quarantined_readings",
+    "weather_observations",
+    "alarms",
+    "campaigns",
+    "campaign_rewards",
+    "payment_batches",
+    "payments",
+    "ledger_entries",
 }
 
 
@@ -91,5 +101,34 @@ def test_upgrade_again_leaves_data_unchanged(db_url: str, demo: Demo) -> None:
         pd.testing.assert_frame_equal(load_prices(engine).frame, prices_before)
         with engine.connect() as conn:
             assert {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in sorted(TABLES)} == counts
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0001_keeps_data_and_adds_operations(empty_url: str, demo: Demo) -> None:
+    """A database created by revision 0001 holding the demo goes to head with its data intact."""
+    assert upgrade(empty_url, "0001") == "0001"
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO communities (name, configuration, region, parameters, created_at, updated_at)"
+                    " VALUES ('Vecchia', 'CER', 'Piemonte', '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            cid = conn.execute(text("SELECT id FROM communities")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO members (community_id, position, external_id, name, kind)"
+                    " VALUES (:c, 0, 'm1', 'Rossi', 'household')"
+                ),
+                {"c": cid},
+            )
+        assert upgrade(empty_url) == head_revision()
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT external_id, name, email, iban FROM members")).one()
+        assert tuple(row) == ("m1", "Rossi", None, None)
+        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()

@@ -22,7 +22,7 @@ from condivisa.cli.common import guard as _guard
 from condivisa.engine.settle import Settlement, default_period, parse_day, settle
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
-from condivisa.ingest import read_prices_csv, read_readings_csv
+from condivisa.ingest import Readings, read_prices_csv, read_readings_csv
 from condivisa.model import load_community as load_community_file
 from condivisa.report import settlement_document
 from condivisa.rules.checks import check_community, check_coverage
@@ -179,6 +179,169 @@ def import_readings_cmd(
         f"letture {result.rows_in}: inserite {result.inserted}, aggiornate {result.updated}, "
         f"invariate {result.unchanged}"
     )
+
+
+METER_FORMATS = ("edist-wide", "pcf-long", "mapped", "long")
+
+
+def read_meter_file(
+    path: Path, fmt: str, *, pod: str | None = None, direction: str | None = None, mapping: Path | None = None
+) -> Readings:
+    """Read a meter file leniently (row problems become quarantine entries), by format name.
+
+    ``edist-wide`` takes POD and curve from ``--pod``/``--direction`` or from the file name
+    (``edist-wide_<POD>_<prelievo|immissione>_...``); ``mapped`` needs a TOML ``--mapping`` whose keys are the
+    fields of :class:`condivisa.ingest.distributors.ColumnMapping`; ``long`` is Condivisa's own CSV (strict).
+    """
+    from condivisa.ingest.distributors import (
+        ColumnMapping,
+        parse_edistribuzione_wide,
+        parse_mapped_csv,
+        parse_pcf_long,
+        pod_and_direction_from_filename,
+    )
+
+    if fmt == "pcf-long":
+        return parse_pcf_long(path, name=str(path), lenient=True)
+    if fmt == "edist-wide":
+        p, d = (pod, direction) if pod and direction else pod_and_direction_from_filename(path.name)
+        if d not in ("withdrawn", "injected"):
+            raise InputError.one("direzione: withdrawn oppure injected", field="--direction")
+        return parse_edistribuzione_wide(path, pod=p, direction=d, name=str(path), lenient=True)  # type: ignore[arg-type]
+    if fmt == "mapped":
+        if mapping is None:
+            raise InputError.one("il formato mapped richiede --mapping FILE.toml", field="--mapping")
+        import tomllib
+
+        try:
+            options = tomllib.loads(mapping.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError.one(f"mappatura non leggibile: {exc}", file=str(mapping)) from exc
+        known = set(ColumnMapping.__dataclass_fields__)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise InputError.one(
+                f"chiavi sconosciute: {', '.join(unknown)}; ammesse: {', '.join(sorted(known))}", file=str(mapping)
+            )
+        return parse_mapped_csv(path, ColumnMapping(**options), name=str(path), lenient=True)
+    if fmt == "long":
+        return read_readings_csv(path)
+    raise InputError.one(f"formato sconosciuto {fmt!r}: {', '.join(METER_FORMATS)}", field="--format")
+
+
+@db_app.command("import-meter")
+def import_meter_cmd(
+    community_id: Annotated[int, typer.Argument(help="id della comunita' (condivisa db list)")],
+    files: Annotated[list[Path], typer.Argument(help="file dei distributori (uno o piu')")],
+    fmt: Annotated[str, typer.Option("--format", help="edist-wide, pcf-long, mapped (con --mapping) o long")],
+    db: DbUrl = DEFAULT_URL,
+    pod: Annotated[str | None, typer.Option(help="POD (edist-wide; altrimenti dal nome del file)")] = None,
+    direction: Annotated[str | None, typer.Option(help="withdrawn oppure injected (edist-wide)")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="mappatura delle colonne (TOML) per il formato mapped")] = None,
+) -> None:
+    """Importa curve di carico dei distributori: righe errate e POD estranei in quarantena, correzioni registrate.
+
+    Reimportare lo stesso file non cambia le letture; ogni file e' una transazione a se'.
+    """
+    from condivisa.store.quarantine import import_meter_data
+
+    def run() -> list[tuple[Path, Any]]:
+        readings = [read_meter_file(f, fmt, pod=pod, direction=direction, mapping=mapping) for f in files]
+        engine = _engine(db)
+        try:
+            return [
+                (f, import_meter_data(engine, community_id, r, source=str(f)))
+                for f, r in zip(files, readings, strict=True)
+            ]
+        finally:
+            engine.dispose()
+
+    for f, result in _db_guard(run):
+        for note in result.notes[:50]:
+            err.print(f"[yellow]Nota:[/yellow] {note}")
+        typer.echo(
+            f"{f}: inserite {result.inserted}, corrette {result.updated}, invariate {result.unchanged}, "
+            f"in quarantena {result.quarantined}"
+        )
+
+
+quarantine_app = typer.Typer(help="Letture in quarantena: elenco, rilascio, scarto.", no_args_is_help=True)
+db_app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list_cmd(
+    community_id: Annotated[int, typer.Argument(help="id della comunita'")],
+    db: DbUrl = DEFAULT_URL,
+    status: Annotated[str, typer.Option(help="open, released, discarded o all")] = "open",
+) -> None:
+    """Elenca le letture trattenute con file, riga, campo e motivo."""
+    from condivisa.store.quarantine import list_quarantine
+
+    def run() -> Table:
+        engine = _engine(db)
+        try:
+            with session_factory(engine)() as session:
+                items = list_quarantine(session, community_id, status=None if status == "all" else status)
+        finally:
+            engine.dispose()
+        table = Table("id", "fonte", "riga", "campo", "POD", "istante", "motivo", "stato")
+        for q in items:
+            table.add_row(
+                str(q.id),
+                q.source,
+                "" if q.row is None else str(q.row),
+                q.field or "",
+                q.pod or "",
+                q.ts.isoformat() if q.ts else "",
+                q.reason,
+                q.status,
+            )
+        return table
+
+    Console().print(_db_guard(run))
+
+
+@quarantine_app.command("release")
+def quarantine_release_cmd(
+    community_id: Annotated[int, typer.Argument(help="id della comunita'")],
+    ids: Annotated[list[int] | None, typer.Argument(help="id da rilasciare (default: tutte le aperte)")] = None,
+    db: DbUrl = DEFAULT_URL,
+) -> None:
+    """Salva le letture in quarantena ora utilizzabili (es. dopo aver aggiunto il POD alla comunita')."""
+    from condivisa.store.quarantine import release_quarantined
+
+    def run() -> Any:
+        engine = _engine(db)
+        try:
+            return release_quarantined(engine, community_id, ids or None)
+        finally:
+            engine.dispose()
+
+    result = _db_guard(run)
+    for entry, why in result.still_held[:50]:
+        err.print(f"[yellow]Trattenuta {entry}:[/yellow] {why}")
+    typer.echo(f"rilasciate {result.released}, ancora trattenute {len(result.still_held)}")
+
+
+@quarantine_app.command("discard")
+def quarantine_discard_cmd(
+    community_id: Annotated[int, typer.Argument(help="id della comunita'")],
+    ids: Annotated[list[int], typer.Argument(help="id da scartare")],
+    db: DbUrl = DEFAULT_URL,
+) -> None:
+    """Scarta letture in quarantena (restano registrate come scartate)."""
+    from condivisa.store.quarantine import discard_quarantined
+
+    def run() -> int:
+        engine = _engine(db)
+        try:
+            with session_factory(engine)() as session:
+                return discard_quarantined(session, community_id, ids)
+        finally:
+            engine.dispose()
+
+    typer.echo(f"scartate {_db_guard(run)}")
 
 
 @db_app.command("import-prices")

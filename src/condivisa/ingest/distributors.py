@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from condivisa.errors import InputError, Problem
-from condivisa.ingest.readings import COLUMNS, Readings
+from condivisa.ingest.readings import COLUMNS, Readings, Rejected
 from condivisa.model.community import POD_PATTERN
 
 Direction = Literal["withdrawn", "injected"]
@@ -124,8 +124,10 @@ def quarter_hours_in_day(day: date) -> int:
 class _Collector:
     """Values keyed by (POD, UTC start), problems and notes of one file."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str = "") -> None:
         self.name = name
+        self.lines = text.splitlines()
+        self.conflicts: dict[tuple[str, datetime], list[tuple[Decimal, Decimal, int]]] = {}
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.values: dict[tuple[str, datetime], tuple[Decimal, Decimal, int]] = {}
@@ -184,17 +186,67 @@ class _Collector:
                 row,
                 field,
             )
+            self.conflicts.setdefault(key, [old]).append((withdrawn, injected, row))
 
     def gap(self, pod: str, ts: datetime, message: str) -> None:
         self.reported.add((pod, ts))
         self.days.setdefault(pod, set()).add(ts.astimezone(ROME).date())
         self.notes.append(message)
 
-    def finish(self, interval_minutes: int | dict[str, int]) -> Readings:
+    def raw(self, row: int | None) -> str | None:
+        if row is None or not 0 < row <= len(self.lines):
+            return None
+        return self.lines[row - 1][:2000]
+
+    def _rejected(self, interval_minutes: int | dict[str, int]) -> list[Rejected]:
+        """Every problem as a held-back reading; both sides of a conflicting duplicate, with their values."""
+        out: list[Rejected] = []
+        conflict_rows = {r for versions in self.conflicts.values() for _, _, r in versions}
+        for p in self.problems:
+            if p.row in conflict_rows and p.message.startswith("intervallo duplicato"):
+                continue
+            out.append(Rejected(p.message, source=self.name, row=p.row, field=p.field, raw=self.raw(p.row)))
+        for (pod, ts), versions in sorted(self.conflicts.items()):
+            minutes = interval_minutes if isinstance(interval_minutes, int) else interval_minutes.get(pod)
+            rows = ", ".join(str(r) for _, _, r in versions)
+            for withdrawn, injected, row in versions:
+                out.append(
+                    Rejected(
+                        f"intervallo duplicato per {pod} alle {_utc_fmt(ts)} con valori diversi (righe {rows})",
+                        source=self.name,
+                        row=row,
+                        raw=self.raw(row),
+                        pod=pod,
+                        timestamp=pd.Timestamp(ts),
+                        interval_minutes=minutes,
+                        withdrawn_kwh=float(withdrawn),
+                        injected_kwh=float(injected),
+                    )
+                )
+        return out
+
+    def finish(self, interval_minutes: int | dict[str, int], *, lenient: bool = False) -> Readings:
+        """The readings; a strict reader raises every problem, a lenient one returns them as ``rejected``."""
+        rejected: list[Rejected] = []
         if self.problems:
-            raise InputError(self.problems)
+            if not lenient:
+                raise InputError(self.problems)
+            rejected = self._rejected(interval_minutes)
+            for key in self.conflicts:
+                self.values.pop(key, None)
+                self.reported.add(key)
         if not self.values:
-            raise InputError.one("nessuna lettura valida nel file", file=self.name)
+            if not lenient or not rejected:
+                raise InputError.one("nessuna lettura valida nel file", file=self.name)
+            frame = pd.DataFrame(
+                {
+                    "pod": pd.Series([], dtype=object),
+                    "timestamp": pd.to_datetime(pd.Series([], dtype="datetime64[ns]"), utc=True),
+                    "withdrawn_kwh": pd.Series([], dtype="float64"),
+                    "injected_kwh": pd.Series([], dtype="float64"),
+                }
+            )
+            return Readings(frame=frame, interval_minutes={}, source=self.name, notes=self.notes, rejected=rejected)
         pods = sorted({pod for pod, _ in self.values})
         minutes = interval_minutes if isinstance(interval_minutes, dict) else dict.fromkeys(pods, interval_minutes)
         for pod in pods:
@@ -209,7 +261,13 @@ class _Collector:
             },
             columns=COLUMNS,
         )
-        return Readings(frame=frame, interval_minutes={p: minutes[p] for p in pods}, source=self.name, notes=self.notes)
+        return Readings(
+            frame=frame,
+            interval_minutes={p: minutes[p] for p in pods},
+            source=self.name,
+            notes=self.notes,
+            rejected=rejected,
+        )
 
     def _gaps(self, pod: str, minutes: int) -> None:
         """Note every missing interval of each local day the POD appears in, as runs."""
@@ -287,7 +345,9 @@ def pod_and_direction_from_filename(name: str | Path) -> tuple[str, Direction]:
     return pod, curve
 
 
-def parse_edistribuzione_wide(source: Source, *, pod: str, direction: Direction, name: str | None = None) -> Readings:
+def parse_edistribuzione_wide(
+    source: Source, *, pod: str, direction: Direction, name: str | None = None, lenient: bool = False
+) -> Readings:
     """Parse an e-distribuzione ``ExportData`` quarter-hour curve (ED-WIDE) of one POD and one direction.
 
     Parameters
@@ -300,6 +360,9 @@ def parse_edistribuzione_wide(source: Source, *, pod: str, direction: Direction,
         ``withdrawn`` for "attiva prelevata" (A+), ``injected`` for "attiva immessa" (A-); the other column is 0.
     name : str, optional
         File name for messages.
+    lenient : bool
+        Return row- and cell-level problems as ``Readings.rejected`` (with the good cells of the same row kept)
+        instead of raising; problems of the header or of the file as a whole still raise.
 
     Notes
     -----
@@ -310,7 +373,7 @@ def parse_edistribuzione_wide(source: Source, *, pod: str, direction: Direction,
     (cells are never shifted). An empty cell is a gap (noted), never a zero.
     """
     text, label = _read_source(source, name)
-    acc = _Collector(label)
+    acc = _Collector(label, text)
     if direction not in ("withdrawn", "injected"):
         raise InputError.one(f"direzione {direction!r} non valida: attesa withdrawn o injected", file=label)
     checked_pod = acc.pod(pod, 0, "pod")
@@ -399,13 +462,13 @@ def parse_edistribuzione_wide(source: Source, *, pod: str, direction: Direction,
                 continue
             withdrawn, injected = (value, ZERO) if direction == "withdrawn" else (ZERO, value)
             acc.add(checked_pod, ts, withdrawn, injected, line, col_label)
-    return acc.finish(15)
+    return acc.finish(15, lenient=lenient)
 
 
-def read_edistribuzione_wide(path: str | Path) -> Readings:
+def read_edistribuzione_wide(path: str | Path, *, lenient: bool = False) -> Readings:
     """Read an ED-WIDE file named by Condivisa's convention (see :func:`pod_and_direction_from_filename`)."""
     pod, direction = pod_and_direction_from_filename(path)
-    return parse_edistribuzione_wide(Path(path), pod=pod, direction=direction, name=str(path))
+    return parse_edistribuzione_wide(Path(path), pod=pod, direction=direction, name=str(path), lenient=lenient)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -414,7 +477,7 @@ def read_edistribuzione_wide(path: str | Path) -> Readings:
 PCF_REQUIRED = ["POD", "DATA", "ORA", "FL_ORA_LEGALE", "ATTIVA_PRELEVATA", "ATTIVA_IMMESSA"]
 
 
-def parse_pcf_long(source: Source, *, name: str | None = None) -> Readings:
+def parse_pcf_long(source: Source, *, name: str | None = None, lenient: bool = False) -> Readings:
     """Parse a "Portale Clienti Finali" curve CSV (Unareti, Duereti, RetiPiù, RE.V.V.; PCF-LONG).
 
     Notes
@@ -428,9 +491,11 @@ def parse_pcf_long(source: Source, *, name: str | None = None) -> Readings:
       rows of that POD, an empty cell is a gap: the row is left out and noted.
     * ``TIPO_DATO`` other than ``E`` (effettivo) is kept as an "estimated" note per POD with its intervals.
     * Reactive and peak columns are ignored (not part of the energy balance).
+    * ``lenient``: rows with problems are returned as ``Readings.rejected`` instead of raising (header problems
+      still raise).
     """
     text, label = _read_source(source, name)
-    acc = _Collector(label)
+    acc = _Collector(label, text)
     rows = _rows(text, ";")
     if not rows:
         raise InputError.one(f"file vuoto; intestazione attesa: {';'.join(PCF_REQUIRED)};...", file=label)
@@ -530,12 +595,12 @@ def parse_pcf_long(source: Source, *, name: str | None = None) -> Readings:
             f"{label}: estimated: {pod} ha {len(stamps)} intervalli con TIPO_DATO={tipo or '(vuoto)'} (non effettivi) "
             f"da {_utc_fmt(min(stamps))} a {_utc_fmt(max(stamps) + QUARTER)}"
         )
-    return acc.finish(15)
+    return acc.finish(15, lenient=lenient)
 
 
-def read_pcf_long(path: str | Path) -> Readings:
+def read_pcf_long(path: str | Path, *, lenient: bool = False) -> Readings:
     """Read a PCF-LONG file (see :func:`parse_pcf_long`)."""
-    return parse_pcf_long(Path(path), name=str(path))
+    return parse_pcf_long(Path(path), name=str(path), lenient=lenient)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -615,14 +680,17 @@ class ColumnMapping:
         return [c for c in cols if c is not None]
 
 
-def parse_mapped_csv(source: Source, mapping: ColumnMapping, *, name: str | None = None) -> Readings:
-    """Parse a CSV described by a :class:`ColumnMapping` (see there for time and unit rules)."""
+def parse_mapped_csv(
+    source: Source, mapping: ColumnMapping, *, name: str | None = None, lenient: bool = False
+) -> Readings:
+    """Parse a CSV described by a :class:`ColumnMapping` (see there for time and unit rules); ``lenient`` as in
+    :func:`parse_pcf_long`."""
     text, label = _read_source(source, name)
     errors = mapping.check()
     if errors:
         raise InputError([Problem(e, file=label, field="mapping") for e in errors])
     zone = ZoneInfo(mapping.timezone)
-    acc = _Collector(label)
+    acc = _Collector(label, text)
     rows = _rows(text, mapping.separator)
     if not rows:
         raise InputError.one("file vuoto", file=label)
@@ -717,4 +785,4 @@ def parse_mapped_csv(source: Source, mapping: ColumnMapping, *, name: str | None
         acc.add(pod, ts, values["withdrawn"], values["injected"], line, tfield)
     if dropped:
         acc.notes.append(f"{label}: {dropped} righe a zero in ore inesistenti (cambio d'ora) scartate")
-    return acc.finish(mapping.interval_minutes)
+    return acc.finish(mapping.interval_minutes, lenient=lenient)

@@ -22,6 +22,30 @@ COLUMNS = ["pod", "timestamp", "withdrawn_kwh", "injected_kwh"]
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A reading (or a line, or a cell) that a lenient reader held back instead of failing the whole file.
+
+    It goes to the quarantine of the database import: ``reason`` says why, ``row``/``field`` where, ``raw`` is the
+    text as received; ``pod``, ``timestamp`` (UTC start) and the energies [kWh] are there when they could be read,
+    so that the reading can be stored later if the cause is fixed (a POD added to the community, say).
+    """
+
+    reason: str
+    source: str = ""
+    row: int | None = None
+    field: str | None = None
+    raw: str | None = None
+    pod: str | None = None
+    timestamp: pd.Timestamp | None = None
+    interval_minutes: int | None = None
+    withdrawn_kwh: float | None = None
+    injected_kwh: float | None = None
+
+    def __str__(self) -> str:
+        return str(Problem(self.reason, file=self.source or None, row=self.row, field=self.field))
+
+
+@dataclass(frozen=True)
 class Readings:
     """Validated meter readings.
 
@@ -33,12 +57,17 @@ class Readings:
         Resolution of each POD: 15 or 60 [min].
     source : str
         Where they came from (file name or channel).
+    notes : list of str
+        Soft findings of the reader (gaps, exact duplicates, estimated data, dropped DST placeholders).
+    rejected : list of Rejected
+        Readings held back by a lenient reader (empty for strict readers, which raise instead).
     """
 
     frame: pd.DataFrame
     interval_minutes: dict[str, int]
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
     @property
     def pods(self) -> list[str]:

@@ -49,6 +49,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+def _check_iban(value: str | None) -> str | None:
+    """An IBAN in electronic form (no spaces, upper case), checked by country length and check digits."""
+    if value is None:
+        return None
+    from schwifty import IBAN  # imported here: loading its bank registry costs time at start-up
+
+    try:
+        return str(IBAN(value).compact)
+    except ValueError as exc:
+        raise ValueError(f"IBAN non valido {value!r}: {exc}") from None
+
+
 def _check_pod(value: str) -> str:
     if not POD_PATTERN.match(value):
         raise ValueError(f"POD {value!r} non valido: atteso IT + 3 cifre + E + 8 o 9 cifre (es. IT001E12345678)")
@@ -74,6 +86,20 @@ class Member(_Strict):
     kind: MemberKind = "household"
     region: str | None = Field(default=None, description="region of the member's points, if not the community's")
     pods: list[Point] = Field(default_factory=list)
+    email: str | None = Field(default=None, max_length=320, description="for statements and notices")
+    iban: str | None = Field(default=None, description="account for payouts (SEPA credit transfer)")
+
+    _iban = field_validator("iban")(_check_iban)
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or " " in value:
+            raise ValueError(f"indirizzo email non valido: {value!r}")
+        return value
 
 
 class Plant(_Strict):

@@ -53,8 +53,19 @@ ROLES = ("platform_admin", "manager", "member", "municipality_officer")
 SETTLEMENT_STATUSES = ("computed", "approved", "superseded")
 """Life cycle of a stored settlement: computed by the engine, approved by the manager, replaced by a newer one."""
 
-IMPORT_KINDS = ("community", "readings", "prices")
+IMPORT_KINDS = ("community", "readings", "prices", "meter_file", "mqtt")
 IMPORT_STATUSES = ("done", "failed")
+
+QUARANTINE_STATUSES = ("open", "released", "discarded")
+"""A quarantined reading waits (``open``) until it is stored after all (``released``) or rejected (``discarded``)."""
+
+ALARM_KINDS = ("missing_data", "plant_underperformance", "abnormal_consumption", "sharing_below_target")
+ALARM_STATUSES = ("open", "acknowledged", "closed")
+ALARM_SEVERITIES = ("info", "warning", "critical")
+
+CAMPAIGN_STATUSES = ("planned", "active", "closed", "rewarded")
+PAYMENT_BATCH_STATUSES = ("prepared", "sent", "confirmed")
+LEDGER_KINDS = ("settlement", "settlement_status", "campaign_rewards", "payment_batch", "payment_status")
 
 
 def utc_now() -> dt.datetime:
@@ -136,6 +147,8 @@ class MemberRow(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(32))
     region: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    iban: Mapped[str | None] = mapped_column(String(34))
 
     community: Mapped[CommunityRow] = relationship(back_populates="members")
     points: Mapped[list[PointRow]] = relationship(
@@ -343,3 +356,186 @@ class ImportBatch(Base):
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+# Operations (issue 6): corrections and quarantine of meter data, live weather, alarms, demand response,
+# payments and the hash-chained ledger ----------------------------------------------------------------------------
+
+
+class ReadingCorrection(Base):
+    """A stored reading replaced by a later import: the values before and after [kWh], and the import that did it."""
+
+    __tablename__ = "reading_corrections"
+    __table_args__ = (Index("ix_reading_corrections_community_id_pod_ts", "community_id", "pod", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
+    pod: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    old_withdrawn_kwh: Mapped[float] = mapped_column(Double)
+    old_injected_kwh: Mapped[float] = mapped_column(Double)
+    new_withdrawn_kwh: Mapped[float] = mapped_column(Double)
+    new_injected_kwh: Mapped[float] = mapped_column(Double)
+    corrected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class QuarantinedReading(Base):
+    """A reading (or a line of a meter file, or a message) held back: where it came from, why, and its values
+    when they could be read, so that it can be stored later (``released``) once the cause is fixed (a POD added
+    to the community, say) or ``discarded``."""
+
+    __tablename__ = "quarantined_readings"
+    __table_args__ = (Index("ix_quarantined_readings_community_id_status", "community_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    row: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(1000))
+    raw: Mapped[str | None] = mapped_column(String(2000))
+    pod: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    withdrawn_kwh: Mapped[float | None] = mapped_column(Double)
+    injected_kwh: Mapped[float | None] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WeatherObservation(Base):
+    """Measured weather at a community (a station or a plant's sensors) for the interval starting at ``ts``:
+    global horizontal irradiance ``ghi_w_m2`` [W/m²], air temperature [°C], wind speed [m/s]."""
+
+    __tablename__ = "weather_observations"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    ts: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    ghi_w_m2: Mapped[float] = mapped_column(Double)
+    temp_air_c: Mapped[float | None] = mapped_column(Double)
+    wind_speed_m_s: Mapped[float | None] = mapped_column(Double)
+
+
+class AlarmRow(Base):
+    """An alarm of a community: what (``kind`` on ``subject``, a POD, a plant or the configuration), since when,
+    its state (open, acknowledged, closed) and whether it was sent by email."""
+
+    __tablename__ = "alarms"
+    __table_args__ = (Index("ix_alarms_community_id_status", "community_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(2000))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CampaignRow(Base):
+    """A demand-response campaign: members are asked to move consumption into the local hours
+    ``[window_start_hour, window_end_hour)`` of the days ``start_date``..``end_date``; ``budget_cents`` is shared
+    among those who respond (see :mod:`condivisa.operations.demand_response`)."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(String(2000), default="")
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    window_start_hour: Mapped[int] = mapped_column(SmallInteger)
+    window_end_hour: Mapped[int] = mapped_column(SmallInteger)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    baseline: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    rewards: Mapped[list[CampaignRewardRow]] = relationship(
+        order_by="CampaignRewardRow.member", cascade="all, delete-orphan"
+    )
+
+
+class CampaignRewardRow(Base):
+    """A member's measured response to a campaign [kWh in the window, against the baseline] and reward [cents]."""
+
+    __tablename__ = "campaign_rewards"
+    __table_args__ = (UniqueConstraint("campaign_id", "member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    member: Mapped[str] = mapped_column(String(100))
+    baseline_kwh: Mapped[float] = mapped_column(Double)
+    actual_kwh: Mapped[float] = mapped_column(Double)
+    response_kwh: Mapped[float] = mapped_column(Double)
+    reward_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentBatchRow(Base):
+    """A SEPA credit-transfer file (pain.001) paying out a settlement: its message id, totals and file hash."""
+
+    __tablename__ = "payment_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id", ondelete="SET NULL"))
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    execution_date: Mapped[dt.date] = mapped_column(Date)
+    debtor_name: Mapped[str] = mapped_column(String(140))
+    debtor_iban: Mapped[str] = mapped_column(String(34))
+    count: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="prepared")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    payments: Mapped[list[PaymentRow]] = relationship(order_by="PaymentRow.id", cascade="all, delete-orphan")
+
+
+class PaymentRow(Base):
+    """One credit transfer of a batch: to a member [cents], with its end-to-end id."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id", ondelete="CASCADE"), index=True)
+    member: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(140))
+    iban: Mapped[str] = mapped_column(String(34))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
+    remittance: Mapped[str] = mapped_column(String(140))
+
+
+class LedgerEntry(Base):
+    """One entry of the append-only, hash-chained ledger (see :mod:`condivisa.ledger`).
+
+    ``hash`` = SHA-256 of ``prev_hash`` and the canonical JSON of (seq, kind, community, created_at, payload);
+    the first entry's ``prev_hash`` is 64 zeros. Changing, removing or reordering any entry breaks the chain
+    from that entry on.
+    """
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    community_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(String)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -23,7 +23,6 @@ differ, in chunks. Each import is one transaction and writes an ``import_batches
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Connection, Engine, String, func, insert, select
+from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -410,6 +409,7 @@ def save_community(
                     member = MemberRow(external_id=m.id)
                     row.members.append(member)
                 member.position, member.name, member.kind, member.region = i, m.name, m.kind, m.region
+                member.email, member.iban = m.email, m.iban
                 _check_lengths(member, f"members[{i}]", problems)
                 for k, pt in enumerate(m.pods):
                     point = PointRow(
@@ -514,6 +514,8 @@ def load_community(session: Session, community_id: int) -> Community:
                     "name": m.name,
                     "kind": m.kind,
                     "region": m.region,
+                    "email": m.email,
+                    "iban": m.iban,
                     "pods": [
                         {"pod": p.pod, "cabina": p.cabina, "voltage": p.voltage, "building": p.building}
                         for p in m.points
@@ -697,6 +699,16 @@ WHERE r.community_id = %(community_id)s AND r.pod = s.pod AND r.ts = s.ts
         IS DISTINCT FROM (s.interval_minutes, s.withdrawn_kwh, s.injected_kwh, s.estimated)
 """
 
+_PG_RECORD_CORRECTIONS = f"""
+INSERT INTO reading_corrections (community_id, batch_id, pod, ts, old_withdrawn_kwh, old_injected_kwh,
+    new_withdrawn_kwh, new_injected_kwh, corrected_at)
+SELECT %(community_id)s, %(batch_id)s, r.pod, r.ts, r.withdrawn_kwh, r.injected_kwh, s.withdrawn_kwh, s.injected_kwh,
+    now()
+FROM readings AS r JOIN {_PG_STAGED} AS s ON r.pod = s.pod AND r.ts = s.ts
+WHERE r.community_id = %(community_id)s
+    AND (r.withdrawn_kwh, r.injected_kwh) IS DISTINCT FROM (s.withdrawn_kwh, s.injected_kwh)
+"""
+
 _PG_INSERT_READINGS = f"""
 INSERT INTO readings (community_id, pod, ts, interval_minutes, withdrawn_kwh, injected_kwh, estimated)
 SELECT %(community_id)s, s.pod, s.ts, s.interval_minutes, s.withdrawn_kwh, s.injected_kwh, s.estimated
@@ -707,7 +719,9 @@ WHERE NOT EXISTS (
 """
 
 
-def _upsert_readings_pg(conn: Connection, community_id: int, a: _ReadingArrays) -> tuple[int, int]:
+def _upsert_readings_pg(
+    conn: Connection, community_id: int, a: _ReadingArrays, batch_id: int | None
+) -> tuple[int, int]:
     """Merge readings on PostgreSQL: binary COPY to a temporary table, then update the changed rows and insert
     the new ones. Returns (inserted, updated).
 
@@ -740,15 +754,30 @@ def _upsert_readings_pg(conn: Connection, community_id: int, a: _ReadingArrays) 
                 copy.write(block)
             copy.write(_PG_COPY_TRAILER)
         cur.execute("ANALYZE _condivisa_pods, _condivisa_readings")
-        params = {"community_id": community_id}
+        params = {"community_id": community_id, "batch_id": batch_id}
+        cur.execute(_PG_RECORD_CORRECTIONS, params)
         updated = cur.execute(_PG_UPDATE_READINGS, params).rowcount
         inserted = cur.execute(_PG_INSERT_READINGS, params).rowcount
     return int(inserted), int(updated)
 
 
+_SQLITE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS _condivisa_readings (pod TEXT NOT NULL, ts TEXT NOT NULL,
+    interval_minutes INTEGER NOT NULL, withdrawn_kwh REAL NOT NULL, injected_kwh REAL NOT NULL,
+    estimated INTEGER NOT NULL, PRIMARY KEY (pod, ts)) WITHOUT ROWID
+"""
+
+_SQLITE_RECORD_CORRECTIONS = """
+INSERT INTO reading_corrections (community_id, batch_id, pod, ts, old_withdrawn_kwh, old_injected_kwh,
+    new_withdrawn_kwh, new_injected_kwh, corrected_at)
+SELECT r.community_id, ?, r.pod, r.ts, r.withdrawn_kwh, r.injected_kwh, s.withdrawn_kwh, s.injected_kwh, ?
+FROM _condivisa_readings AS s JOIN readings AS r ON r.community_id = ? AND r.pod = s.pod AND r.ts = s.ts
+WHERE r.withdrawn_kwh IS NOT s.withdrawn_kwh OR r.injected_kwh IS NOT s.injected_kwh
+"""
+
 _SQLITE_UPSERT_READINGS = """
 INSERT INTO readings (community_id, pod, ts, interval_minutes, withdrawn_kwh, injected_kwh, estimated)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+SELECT ?, pod, ts, interval_minutes, withdrawn_kwh, injected_kwh, estimated FROM _condivisa_readings WHERE true
 ON CONFLICT (community_id, pod, ts) DO UPDATE SET
     interval_minutes = excluded.interval_minutes,
     withdrawn_kwh = excluded.withdrawn_kwh,
@@ -765,18 +794,22 @@ def _count(conn: Connection, sql: str, *params: Any) -> int:
     return int(conn.exec_driver_sql(sql, params).scalar_one())
 
 
-def _upsert_readings_sqlite(conn: Connection, community_id: int, a: _ReadingArrays) -> tuple[int, int]:
+def _upsert_readings_sqlite(
+    conn: Connection, community_id: int, a: _ReadingArrays, batch_id: int | None
+) -> tuple[int, int]:
+    """Merge readings on SQLite: stage them in a temporary table, record the corrections, then one
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE`` the values differ. Returns (inserted, updated)."""
     count_sql = "SELECT count(*) FROM readings WHERE community_id = ?"
     before = _count(conn, count_sql, community_id)
     pods = np.asarray(a.pods, dtype=object)
-    changed = 0
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        cursor.execute(_SQLITE_STAGE)
+        cursor.execute("DELETE FROM _condivisa_readings")
         for lo in range(0, len(a), SQLITE_CHUNK_ROWS):
             hi = min(lo + SQLITE_CHUNK_ROWS, len(a))
             code = a.code[lo:hi]
             rows = zip(
-                itertools.repeat(community_id, hi - lo),
                 pods[code].tolist(),
                 _sqlite_text(a.us[lo:hi]),
                 a.interval[code].tolist(),
@@ -785,8 +818,12 @@ def _upsert_readings_sqlite(conn: Connection, community_id: int, a: _ReadingArra
                 a.estimated[lo:hi].tolist(),
                 strict=True,
             )
-            cursor.executemany(_SQLITE_UPSERT_READINGS, rows)
-            changed += cursor.rowcount
+            cursor.executemany("INSERT INTO _condivisa_readings VALUES (?, ?, ?, ?, ?, ?)", rows)
+        now = _sqlite_text(np.array([_utc_us(utc_now(), "now")], dtype=np.int64))[0]
+        cursor.execute(_SQLITE_RECORD_CORRECTIONS, (batch_id, now, community_id))
+        cursor.execute(_SQLITE_UPSERT_READINGS, (community_id,))
+        changed = cursor.rowcount
+        cursor.execute("DELETE FROM _condivisa_readings")
     finally:
         cursor.close()
     inserted = _count(conn, count_sql, community_id) - before
@@ -794,12 +831,20 @@ def _upsert_readings_sqlite(conn: Connection, community_id: int, a: _ReadingArra
 
 
 def import_readings(
-    engine: Engine, community_id: int, readings: Readings, *, source: str, user_id: int | None = None
+    engine: Engine,
+    community_id: int,
+    readings: Readings,
+    *,
+    source: str,
+    user_id: int | None = None,
+    kind: str = "readings",
+    audit: bool = True,
 ) -> ImportResult:
     """Store readings of a community: an idempotent upsert keyed by (community, POD, interval start).
 
     Importing the same readings again changes nothing (all ``unchanged``); a reading whose energies, resolution
-    or estimated flag differ replaces the stored one (``updated``). Everything happens in one transaction,
+    or estimated flag differ replaces the stored one (``updated``), and each changed energy is recorded in
+    ``reading_corrections`` with the values before and after. Everything happens in one transaction,
     the ``import_batches`` row included: if anything fails, or the process dies, the database is as before
     (a failure that Python sees is then recorded as a ``failed`` batch, in a transaction of its own).
 
@@ -814,6 +859,11 @@ def import_readings(
         File or channel name, for the audit and the messages.
     user_id : int, optional
         Who imported them, for the audit.
+    kind : str
+        ``import_batches.kind`` of the batch row (``readings``, ``meter_file``, ``mqtt``).
+    audit : bool
+        Write an ``import_batches`` row (default). A live channel writing every second passes False and keeps
+        its own account; corrections are recorded either way (with no batch).
 
     Returns
     -------
@@ -832,27 +882,42 @@ def import_readings(
         arrays = _readings_arrays(readings, source)
         with engine.begin() as conn:
             _lock_community(conn, community_id)
+            batch_id = None
+            if audit:
+                batch_id = _record_batch(
+                    conn,
+                    kind=kind,
+                    community_id=community_id,
+                    source=source,
+                    rows_in=rows_in,
+                    inserted=0,
+                    updated=0,
+                    status="done",
+                    problems=list(readings.notes[:1000]),
+                    started=started,
+                    user_id=user_id,
+                )
             if conn.dialect.name == "postgresql":
-                inserted, updated = _upsert_readings_pg(conn, community_id, arrays)
+                inserted, updated = _upsert_readings_pg(conn, community_id, arrays, batch_id)
             else:
-                inserted, updated = _upsert_readings_sqlite(conn, community_id, arrays)
-            batch_id = _record_batch(
-                conn,
-                kind="readings",
-                community_id=community_id,
-                source=source,
-                rows_in=rows_in,
-                inserted=inserted,
-                updated=updated,
-                status="done",
-                problems=[],
-                started=started,
-                user_id=user_id,
-            )
+                inserted, updated = _upsert_readings_sqlite(conn, community_id, arrays, batch_id)
+            if batch_id is not None:
+                conn.execute(
+                    update(ImportBatch)
+                    .where(ImportBatch.id == batch_id)
+                    .values(
+                        rows_stored=inserted + updated,
+                        rows_inserted=inserted,
+                        rows_updated=updated,
+                        finished_at=utc_now(),
+                    )
+                )
     except Exception as exc:
+        if not audit:
+            raise
         _record_failure(
             engine,
-            kind="readings",
+            kind=kind,
             community_id=community_id,
             source=source,
             rows_in=rows_in,
@@ -861,7 +926,7 @@ def import_readings(
             user_id=user_id,
         )
         raise
-    return ImportResult(batch_id, rows_in, inserted, updated, rows_in - inserted - updated)
+    return ImportResult(batch_id or 0, rows_in, inserted, updated, rows_in - inserted - updated)
 
 
 def _readings_frame(
