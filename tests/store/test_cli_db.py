@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from condivisa.cli.db import db_app
 from condivisa.engine import settle
-from condivisa.engine.timegrid import iso_local
+from condivisa.engine.timegrid import Period, iso_local
 from condivisa.ingest.readings import write_readings_csv
 from condivisa.model import dump_community
 from condivisa.report import settlement_document
@@ -71,6 +72,13 @@ def test_happy_path(empty_url: str, files: dict[str, Path], demo: Demo, tmp_path
     assert json.loads(out.read_text())["period"]["start"] == "2025-06-01"
     assert _count(empty_url, "settlements") == 2
 
+    res = runner.invoke(db_app, ["settle", "1", "--month", "2025-06", *db])  # prices stored for 3 days only
+    assert res.exit_code == 2 and "mancano 648 prezzi orari della zona NORD" in res.stderr  # 27 days x 24 h
+    res = runner.invoke(db_app, ["settle", "1", "--year", "2025", "--month", "2025-06", *db])
+    assert res.exit_code == 2 and "uno solo" in res.stderr
+    res = runner.invoke(db_app, ["settle", "1", "--month", "2025-13", *db])
+    assert res.exit_code == 2 and "--month" in res.stderr
+
     res = runner.invoke(db_app, ["list", *db])
     assert res.exit_code == 0, res.output
     assert "CER Borgo Demo" in res.stdout and "Borgo" in res.stdout
@@ -127,3 +135,12 @@ def test_default_url_comes_from_the_environment(
     assert runner.invoke(db_app, ["upgrade"]).exit_code == 0
     assert runner.invoke(db_app, ["import-community", str(files["community"])]).exit_code == 0
     assert _count(url, "communities") == 1
+
+
+def test_period_of_month_year_and_range() -> None:
+    from condivisa.cli.db import period_of
+
+    assert period_of("2024-02", None, None, None) == Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert period_of("2025-12", None, None, None) == Period(dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+    assert period_of(None, 2025, None, None) == Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert period_of(None, None, None, None) is None

@@ -7,6 +7,7 @@ database is touched, and each write is one transaction. A database that cannot b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -366,11 +367,35 @@ def import_prices_cmd(
     )
 
 
+def period_of(month: str | None, year: int | None, date_from: str | None, date_to: str | None) -> Period | None:
+    """The settlement period from ``--month AAAA-MM``, ``--year AAAA`` or ``--from``/``--to`` (one of them)."""
+    given = [name for name, v in (("--month", month), ("--year", year), ("--from/--to", date_from or date_to)) if v]
+    if len(given) > 1:
+        raise InputError.one(f"indicare uno solo tra {', '.join(given)}", field=given[0])
+    if month:
+        try:
+            first = dt.date.fromisoformat(month + "-01")
+        except ValueError as exc:
+            raise InputError.one(f"mese non valido {month!r}: atteso AAAA-MM", field="--month") from exc
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return Period(first, following - dt.timedelta(days=1))
+    if year is not None:
+        if not 2000 <= year <= 2100:
+            raise InputError.one(f"anno non valido {year}", field="--year")
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return None
+
+
 def _settle_stored(
-    db: str, community_id: int, date_from: str | None, date_to: str | None
+    db: str,
+    community_id: int,
+    date_from: str | None,
+    date_to: str | None,
+    month: str | None = None,
+    year: int | None = None,
 ) -> tuple[Settlement, dict[str, Any], int]:
-    period: Period | None = None
-    if date_from or date_to:
+    period = period_of(month, year, date_from, date_to)
+    if period is None and (date_from or date_to):
         if not (date_from and date_to):
             raise InputError.one("indicare sia --from sia --to", field="--from/--to")
         try:
@@ -413,11 +438,19 @@ def settle_cmd(
     community_id: Annotated[int, typer.Argument(help="id della comunita' (condivisa db list)")],
     date_from: Annotated[str | None, typer.Option("--from", help="primo giorno AAAA-MM-GG")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="ultimo giorno AAAA-MM-GG (incluso)")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="un mese AAAA-MM (liquidazione mensile)")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="un anno solare AAAA (liquidazione annuale)")] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="scrive il documento JSON (- per stdout)")] = None,
     db: DbUrl = DEFAULT_URL,
 ) -> None:
-    """Calcola la ripartizione di un periodo dai dati salvati (comunita', letture, prezzi) e la salva."""
-    settlement, document, settlement_id = _db_guard(lambda: _settle_stored(db, community_id, date_from, date_to))
+    """Calcola la ripartizione di un periodo dai dati salvati (comunita', letture, prezzi) e la salva.
+
+    Il periodo e' un mese (--month), un anno (--year), un intervallo (--from/--to) o, senza opzioni, i giorni
+    coperti dalle letture. La liquidazione annuale e' quella su cui si verificano le soglie annuali (eccedenze).
+    """
+    settlement, document, settlement_id = _db_guard(
+        lambda: _settle_stored(db, community_id, date_from, date_to, month, year)
+    )
     emit_settlement(settlement, json_out, document=document)
     err.print(f"Ripartizione salvata con id {settlement_id}")
 
