@@ -29,22 +29,22 @@ from condivisa.allocation.cents import eur_to_cents
 from condivisa.cli.common import write_atomic
 from condivisa.cli.db import DbUrl, _db_guard, _engine
 from condivisa.engine.settle import parse_day
-from condivisa.engine.timegrid import LOCAL_TZ, Period
+from condivisa.engine.timegrid import LOCAL_TZ
 from condivisa.errors import InputError, Problem
 from condivisa.model import Community
-from condivisa.operations.demand_response import CampaignResult, consumption_by_member
+from condivisa.operations.community_forecast import (
+    DEFAULT_HISTORY_DAYS,
+    community_green_hours,
+    history_window,
+    site_of,
+)
+from condivisa.operations.demand_response import CampaignResult
 from condivisa.operations.forecast import (
     DEFAULT_RATIO_DAYS,
     DEFAULT_SIMILAR_DAYS,
-    METHOD_RECENT_MEAN,
-    REGION_CAPITALS,
     Site,
-    forecast_consumption,
-    forecast_production,
-    forecast_recent_mean,
 )
-from condivisa.operations.green_hours import GreenHoursReport, green_hours, green_hours_ical, green_hours_json
-from condivisa.rules.rulebook import canonical_region
+from condivisa.operations.green_hours import GreenHoursReport, green_hours_ical, green_hours_json
 from condivisa.store import DEFAULT_URL, load_community, load_readings, session_factory
 from condivisa.store.campaigns import (
     compute_and_store_rewards,
@@ -61,8 +61,6 @@ ops_app = typer.Typer(
 )
 err = Console(stderr=True)
 
-DEFAULT_HISTORY_DAYS = 28
-"""Local days of readings behind the consumption forecast of ``green-hours``."""
 
 _OPTION_OF_FIELD = {
     "title": "--title",
@@ -90,13 +88,13 @@ def _site(community: Community, latitude: float | None, longitude: float | None)
             return Site(latitude, longitude)
         except ValueError as exc:
             raise InputError.one(str(exc), field="--latitude/--longitude") from exc
-    region = canonical_region(community.region)
-    if region is None or region not in REGION_CAPITALS:
+    site = site_of(community)
+    if site is None:
         raise InputError.one(
             f"regione {community.region!r} sconosciuta: indicare --latitude e --longitude degli impianti",
             field="--latitude",
         )
-    return REGION_CAPITALS[region]
+    return site
 
 
 def _forecast_report(
@@ -121,42 +119,12 @@ def _forecast_report(
         with session_factory(engine)() as session:
             community = load_community(session, community_id)
         site = _site(community, site_lat, site_lon)
-        back = max(history_days, ratio_days)
-        window = Period(day - dt.timedelta(days=back), day - dt.timedelta(days=1))
+        window = history_window(day, history_days, ratio_days)
         readings = load_readings(engine, community_id, start=window.start_utc, end=window.end_utc)
     finally:
         engine.dispose()
-    hours = Period(day, day).hours()
-    pod_member = community.member_of_pod()
-    withdrawn = consumption_by_member(readings, pod_member, start=window.start_utc, end=window.end_utc)
-    consumption = pd.Series(0.0, index=hours)
-    for member in withdrawn.columns:
-        consumption += forecast_consumption(withdrawn[member], day, k=similar_days).kwh
-    plant_pods = {p.pod: p.pod for p in community.plants}
-    injected = consumption_by_member(
-        readings, plant_pods, start=window.start_utc, end=window.end_utc, column="injected_kwh"
-    )
-    power_on_pod: dict[str, float] = {}
-    for plant in community.plants:
-        power_on_pod[plant.pod] = power_on_pod.get(plant.pod, 0.0) + plant.power_kw
-    production = pd.Series(0.0, index=hours)
-    methods: set[str] = set()
-    for plant in community.plants:
-        # plants sharing a POD share its injection in proportion to their power, as the settlement does
-        history = injected[plant.pod] * (plant.power_kw / power_on_pod[plant.pod])
-        if plant.technology == "pv":
-            forecast = forecast_production(day, plant.power_kw, site, history_kwh=history, ratio_days=ratio_days)
-            production += forecast.kwh
-            methods.add(forecast.method)
-        else:
-            production += forecast_recent_mean(history, day, days=ratio_days).kwh
-            methods.add(METHOD_RECENT_MEAN)
-    return GreenHoursReport(
-        community=community.name,
-        day=day,
-        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        method={"production": ", ".join(sorted(methods)) or "nessun impianto", "consumption": "similar_days"},
-        hours=tuple(green_hours(production, consumption)),
+    return community_green_hours(
+        community, readings, day, site, window=window, ratio_days=ratio_days, similar_days=similar_days
     )
 
 
