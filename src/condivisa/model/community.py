@@ -42,6 +42,9 @@ PARAMETER_KEYS = {
     "cu_af_eur_mwh": "unit valorisation of incentivised shared energy [€/MWh]",
     "auc_loss_lv": "avoided-loss coefficient for low-voltage AUC points [unitless]",
     "auc_loss_mv": "avoided-loss coefficient for medium-voltage AUC points [unitless]",
+    "sharing_target": "target share of production that is shared, for the monitoring alarm [fraction, 0-1]",
+    "latitude": "latitude of the plants, for forecasts and expected production [degrees north]",
+    "longitude": "longitude of the plants, for forecasts and expected production [degrees east]",
 }
 
 
@@ -178,7 +181,13 @@ class Community(_Strict):
                 f"parametri sconosciuti: {', '.join(unknown)}; ammessi: {', '.join(sorted(PARAMETER_KEYS))}"
             )
         for key, val in value.items():
-            if val < 0:
+            if key == "longitude":
+                if not -180 <= val <= 180:
+                    raise ValueError(f"longitudine fuori intervallo ({val})")
+            elif key == "latitude":
+                if not -90 <= val <= 90:
+                    raise ValueError(f"latitudine fuori intervallo ({val})")
+            elif val < 0:
                 raise ValueError(f"il parametro {key} non puo' essere negativo ({val})")
         return value
 

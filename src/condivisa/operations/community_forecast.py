@@ -35,7 +35,11 @@ DEFAULT_HISTORY_DAYS = 28
 
 
 def site_of(community: Community) -> Site | None:
-    """The site used for clear-sky forecasts: the capital of the community's region (None if unknown)."""
+    """The site used for clear-sky forecasts: the community's ``latitude``/``longitude`` parameters if set, else
+    the capital of its region (None if unknown)."""
+    lat, lon = community.parameters.get("latitude"), community.parameters.get("longitude")
+    if lat is not None and lon is not None:
+        return Site(lat, lon, 0.0)
     region = canonical_region(community.region)
     return REGION_CAPITALS.get(region) if region is not None else None
 
