@@ -22,6 +22,8 @@ PAGE_ANY = (200, 200, 200, 200, 200, 303)
 WRITE_MISSING = (404, 404, 403, 403, 403, 401)
 ADMIN_PAGE = (200, 403, 403, 403, 403, 303)
 ADMIN_PAGE_W = (422, 403, 403, 403, 403, 403)
+PAGE_WRITE_MISSING = (404, 404, 403, 403, 403, 403)
+PAGE_WRITE_OK_A = (303, 303, 403, 403, 403, 403)
 
 BAD_CSV = "pod,timestamp,withdrawn_kwh,injected_kwh\nIT001E10000011,ieri,x,0\n"
 
@@ -84,6 +86,19 @@ def routes(w: World) -> list[tuple[str, str, dict[str, object], tuple[int, ...]]
         ("POST", f"/communities/{a}/members", {"data": {"id": "", "pod": "no", "cabina": ""}}, PAGE_WRITE_A),
         ("POST", f"/communities/{a}/plants", {"data": {"id": "p9", "power_kw": "-1"}}, PAGE_WRITE_A),
         ("POST", f"/communities/{a}/readings", {"files": {"file": ("x.csv", BAD_CSV)}}, PAGE_WRITE_A),
+        ("GET", f"/communities/{a}/operations", {}, PAGE_READ_A),
+        ("GET", "/communities/9999/operations", {}, PAGE_MISSING),
+        ("POST", f"/communities/{a}/campaigns", {"data": {"title": "", "start_date": "x"}}, PAGE_WRITE_A),
+        ("POST", f"/communities/{a}/alarms/9999/ack", {}, PAGE_WRITE_MISSING),
+        ("POST", f"/communities/{a}/alarms/9999/close", {}, PAGE_WRITE_MISSING),
+        ("POST", f"/communities/{a}/campaigns/9999/rewards", {}, PAGE_WRITE_MISSING),
+        ("POST", f"/communities/{a}/quarantine/release", {}, PAGE_WRITE_OK_A),
+        ("GET", f"/communities/{a}/members/m10/green-hours", {}, PAGE_OWN_A),
+        ("GET", f"/communities/{a}/members/m11/green-hours", {}, PAGE_READ_A),
+        ("GET", f"/communities/{a}/members/m10/statements/{sa}.pdf", {}, PAGE_OWN_A),
+        ("GET", f"/communities/{a}/members/m11/statements/{sa}.pdf", {}, PAGE_READ_A),
+        ("GET", f"/communities/{a}/members/m10/statements/{sb}.pdf", {}, PAGE_MISSING),
+        ("GET", "/feeds/non-valido/ore-verdi.ics", {}, (404,) * 6),
         ("GET", "/", {}, (303, 303, 303, 303, 303, 303)),
         ("GET", "/login", {}, (303, 303, 303, 303, 303, 200)),
         ("GET", "/static/plotly.min.js", {}, (200,) * 6),

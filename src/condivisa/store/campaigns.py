@@ -28,6 +28,7 @@ from condivisa.operations.demand_response import (
     measure_campaign,
 )
 from condivisa.store.db import session_factory
+from condivisa.store.ledger import append_entry
 from condivisa.store.models import CAMPAIGN_STATUSES, CampaignRewardRow, CampaignRow, CommunityRow
 from condivisa.store.repository import NotFoundError, load_community, load_readings
 
@@ -359,6 +360,19 @@ def compute_and_store_rewards(bind: Engine | Session, campaign_id: int) -> Campa
         row = session.get(CampaignRow, campaign_id)
         assert row is not None
         row.status = "rewarded"
+        append_entry(
+            session,
+            "campaign_rewards",
+            row.community_id,
+            {
+                "campaign_id": row.id,
+                "title": row.title,
+                "start": row.start_date.isoformat(),
+                "end": row.end_date.isoformat(),
+                "budget_cents": int(row.budget_cents),
+                "rewards_cents": {m.member: int(m.reward_cents) for m in result.members},
+            },
+        )
         session.commit()
     except BaseException:
         session.rollback()

@@ -1271,7 +1271,8 @@ def save_settlement(
     *,
     status: str = "computed",
 ) -> int:
-    """Store a settlement: its JSON document as issued and its allocation lines [cents].
+    """Store a settlement: its JSON document as issued and its allocation lines [cents], and append its
+    ``settlement`` entry to the hash-chained ledger in the same transaction.
 
     Parameters
     ----------
@@ -1336,6 +1337,10 @@ def save_settlement(
         if problems:
             raise InputError(problems)
         session.add(row)
+        session.flush()
+        from condivisa.store.ledger import record_settlement  # here: the ledger module imports this one
+
+        record_settlement(session, row.id)  # the ledger entry commits with the settlement, or neither does
         session.commit()
     except Exception:
         session.rollback()

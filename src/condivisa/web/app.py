@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from condivisa.store import make_engine, session_factory
-from condivisa.web import api, pages
+from condivisa.web import api, operations, pages
 from condivisa.web.deps import LoginRequired, render
 
 SESSION_COOKIE = "condivisa_session"
@@ -64,6 +64,7 @@ def create_app(
         raise ValueError("secret_key deve avere almeno 16 caratteri")
     app = FastAPI(title="Condivisa", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     app.state.engine = make_engine(database_url, **(engine_options or {}))
+    app.state.secret_key = secret_key
     app.state.sessions = session_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=str(resources.files("condivisa.web") / "templates"))
     app.add_middleware(
@@ -87,6 +88,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(resources.files("condivisa.web") / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(operations.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
