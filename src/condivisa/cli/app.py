@@ -335,6 +335,7 @@ def _register_subcommands() -> None:
     from condivisa.cli.alarms import alarms_app
     from condivisa.cli.db import db_app
     from condivisa.cli.ledger import ledger_app
+    from condivisa.cli.live import live_app
     from condivisa.cli.operations import ops_app
     from condivisa.cli.payments import pay_app
     from condivisa.cli.serve import register
@@ -343,6 +344,7 @@ def _register_subcommands() -> None:
     app.add_typer(alarms_app, name="alarms", help="Allarmi: controllo dei dati e degli impianti, notifiche email.")
     app.add_typer(ledger_app, name="ledger", help="Registro a catena di hash: verifica ed esportazione.")
     app.add_typer(pay_app, name="pay", help="Pagamenti SEPA, estratti conto, esportazione per la fatturazione.")
+    app.add_typer(live_app, name="live", help="Dati in tempo reale via MQTT: sottoscrizione e simulatore.")
     app.add_typer(ops_app, name="ops", help="Esercizio: ore verdi (previsioni), campagne di spostamento dei consumi.")
     register(app)
 
