@@ -43,14 +43,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from condivisa.demo import demo_community
 from condivisa.store import make_engine, save_community, upgrade
-from condivisa.store.db import normalise_url
+
+try:  # the scratch database helper of the database benchmark
+    from ingest_db import scratch_database
+except ImportError:  # run as a module from elsewhere
+    from benchmarks.ingest_db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -66,24 +68,6 @@ set_tcp_nodelay true
 log_dest file {directory}/mosquitto.log
 """
 READINGS_PER_DAY = 40 * 96  # the demo community's PODs x quarter-hours
-
-
-@contextmanager
-def scratch_database(server_url: str, keep: bool) -> Iterator[str]:
-    """Create an empty database on the server of ``server_url``; yield its URL; drop it afterwards."""
-    url = normalise_url(server_url)
-    name = f"condivisa_bench_{secrets.token_hex(4)}"
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"database {name} kept")
-        else:
-            with psycopg.connect(conninfo, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextmanager
