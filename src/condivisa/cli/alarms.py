@@ -20,11 +20,12 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from condivisa.cli.db import DbUrl, _db_guard, _engine
 from condivisa.engine.timegrid import LOCAL_TZ
 from condivisa.errors import InputError
+from condivisa.live.weather_store import load_weather as stored_weather
 from condivisa.notify.email import EmailError, SmtpSettings, check_recipients, send_alarm_email
 from condivisa.operations.monitoring import ALARM_KIND_LABELS, DEFAULT_THRESHOLDS, SEVERITY_LABELS, detect_alarms
 from condivisa.store import DEFAULT_URL, get_user_by_email, load_community, load_readings, session_factory
@@ -37,7 +38,7 @@ from condivisa.store.alarms import (
     mark_notified,
     sync_alarms,
 )
-from condivisa.store.models import ALARM_STATUSES, WeatherObservation
+from condivisa.store.models import ALARM_STATUSES
 
 alarms_app = typer.Typer(
     help="Allarmi di una comunita': controllo dei dati (dati mancanti, impianti, consumi, condivisione), "
@@ -75,32 +76,10 @@ def parse_now(text: str | None) -> dt.datetime:
 def load_weather(engine: Engine, community_id: int, start: dt.datetime, end: dt.datetime) -> pd.DataFrame | None:
     """Measured weather of the community in ``[start, end)`` as hourly means (UTC index of hour starts), columns
     ``ghi_w_m2`` [W/m²], ``temp_air_c`` [°C], ``wind_speed_m_s`` [m/s]; None without observations."""
-    with session_factory(engine)() as session:
-        rows = session.execute(
-            select(
-                WeatherObservation.ts,
-                WeatherObservation.ghi_w_m2,
-                WeatherObservation.temp_air_c,
-                WeatherObservation.wind_speed_m_s,
-            )
-            .where(
-                WeatherObservation.community_id == community_id,
-                WeatherObservation.ts >= start,
-                WeatherObservation.ts < end,
-            )
-            .order_by(WeatherObservation.ts)
-        ).all()
-    if not rows:
+    observed = stored_weather(engine, community_id, start=start, end=end)
+    if observed.empty:
         return None
-    frame = pd.DataFrame(
-        {
-            "ghi_w_m2": [r.ghi_w_m2 for r in rows],
-            "temp_air_c": [r.temp_air_c for r in rows],
-            "wind_speed_m_s": [r.wind_speed_m_s for r in rows],
-        },
-        index=pd.DatetimeIndex([pd.Timestamp(r.ts) for r in rows]).tz_convert("UTC"),
-        dtype="float64",
-    )
+    frame = observed.set_index(pd.DatetimeIndex(observed["timestamp"])).drop(columns="timestamp")
     return frame.resample("h").mean().dropna(subset=["ghi_w_m2"])
 
 
