@@ -10,8 +10,9 @@ What it does, in a PostgreSQL database of its own (created on the server of ``--
    * ED-WIDE (e-distribuzione): one file per POD and month, one row per day with 96 quarter-hour columns;
 2. stores a community whose members own those PODs;
 3. times ``condivisa db import-meter``'s path for each format: the lenient reader
-   (:func:`condivisa.cli.db.read_meter_file`) then :func:`condivisa.store.quarantine.import_meter_data`
-   (idempotent upsert, corrections recorded, quarantine), each file one transaction, commit included;
+   (:func:`condivisa.cli.db.read_meter_file`) then :func:`condivisa.store.quarantine.import_meter_files`
+   (idempotent upsert, corrections recorded, quarantine; consecutive files that do not overlap share one
+   transaction, as in the command), commit included;
 4. times the re-import of the same files (nothing changes).
 
 Rows are the file's quarter-hour readings (PCF-LONG: lines; ED-WIDE: day-lines x 96 cells). Target: >= 50,000
@@ -41,7 +42,7 @@ from condivisa.cli.db import read_meter_file
 from condivisa.ingest.readings import Readings
 from condivisa.model import Community
 from condivisa.store import make_engine, save_community, session_factory, upgrade
-from condivisa.store.quarantine import import_meter_data
+from condivisa.store.quarantine import import_meter_files
 
 try:  # the scratch database helper of the database benchmark
     from ingest_db import DEFAULT_URL, scratch_database
@@ -116,22 +117,19 @@ def write_edist(folder: Path, pods: int, first: dt.date, days: int, rng: np.rand
 def timed_import(engine_url: str, community_id: int, fmt: str, paths: list[Path], rows: int, label: str) -> None:
     engine = make_engine(engine_url)
     try:
-        parse_s = 0.0
         start = time.perf_counter()
-        inserted = quarantined = 0
-        for path in paths:
-            t = time.perf_counter()
-            readings: Readings = read_meter_file(path, fmt)
-            parse_s += time.perf_counter() - t
-            result = import_meter_data(engine, community_id, readings, source=str(path))
-            inserted += result.inserted
-            quarantined += result.quarantined
+        files: list[tuple[str, Readings]] = [(str(path), read_meter_file(path, fmt)) for path in paths]
+        parse_s = time.perf_counter() - start
+        groups = import_meter_files(engine, community_id, files)
         seconds = time.perf_counter() - start
     finally:
         engine.dispose()
+    inserted = sum(g.result.inserted for g in groups)
+    quarantined = sum(g.result.quarantined for g in groups)
     print(
         f"{label:<28} {seconds:7.2f} s  {rows / seconds:>10,.0f} rows/s end to end   "
-        f"(parse alone {rows / parse_s:>10,.0f} rows/s; inserted {inserted:,}, quarantined {quarantined})"
+        f"(parse alone {rows / parse_s:>10,.0f} rows/s; {len(paths)} files in {len(groups)} transactions; "
+        f"inserted {inserted:,}, quarantined {quarantined})"
     )
 
 

@@ -21,6 +21,7 @@ from condivisa.store.models import ImportBatch, QuarantinedReading, ReadingCorre
 from condivisa.store.quarantine import (
     discard_quarantined,
     import_meter_data,
+    import_meter_files,
     list_quarantine,
     release_quarantined,
 )
@@ -183,11 +184,93 @@ def test_cli_import_meter_and_quarantine(db_url: str, engine: Engine, cid: int, 
         app, ["db", "import-meter", str(cid), str(sample), str(bad), "--format", "pcf-long", "--db", db_url]
     )
     assert result.exit_code == 0, result.output
-    lines = [x for x in result.stdout.splitlines() if x.startswith(str(bad))]
-    assert lines == [f"{bad}: inserite 1, corrette 0, invariate 0, in quarantena 1"]
+    # the two files do not overlap: one transaction, one summary naming both
+    lines = [x for x in result.stdout.splitlines() if x.startswith("2 file")]
+    assert len(lines) == 1 and str(sample) in lines[0] and str(bad) in lines[0], result.stdout
+    parsed = parse_pcf_long(sample.read_text(encoding="utf-8"), name="s", lenient=True)
+    mine = int((parsed.frame["pod"] == MEMBER_POD).sum())
+    held = len(parsed.frame) - mine + len(parsed.rejected)
+    assert lines[0].endswith(f"inserite {mine + 1}, corrette 0, invariate 0, in quarantena {held + 1}")
     again = runner.invoke(app, ["db", "import-meter", str(cid), str(sample), "--format", "pcf-long", "--db", db_url])
     assert again.exit_code == 0 and "inserite 0, corrette 0" in again.stdout
     listed = runner.invoke(app, ["db", "quarantine", "list", str(cid), "--db", db_url])
     assert listed.exit_code == 0 and "negativo" in listed.stdout
     unknown = runner.invoke(app, ["db", "import-meter", str(cid), str(bad), "--format", "xml", "--db", db_url])
     assert unknown.exit_code == 2 and "--format" in unknown.output
+
+
+def edist_month(pod: str, first: dt.date, days: int, value: str) -> str:
+    labels = [
+        f"{h:02d}:{m:02d}-{(h + (m + 15) // 60) % 24:02d}:{(m + 15) % 60:02d}"
+        for h in range(24)
+        for m in (0, 15, 30, 45)
+    ]
+    rows = [f"{first + dt.timedelta(days=d):%d/%m/%Y};" + ";".join([value] * 96) for d in range(days)]
+    return "Giorno;" + ";".join(labels) + "\n" + "\n".join(rows) + "\n"
+
+
+def test_grouped_file_import_equals_one_by_one(engine: Engine, session: Session) -> None:
+    """Month files go in together; a later file repeating earlier intervals is still a recorded correction."""
+    pods = [MEMBER_POD, "IT012E11223355"]
+    files = []
+    for pod in pods:
+        for month, value in ((6, "0,100"), (7, "0,200")):
+            text = edist_month(pod, dt.date(2025, month, 1), 3, value)
+            name = f"{pod}_{month}.csv"
+            files.append(
+                (name, parse_edistribuzione_wide(text, pod=pod, direction="withdrawn", name=name, lenient=True))
+            )
+    fix_text = edist_month(MEMBER_POD, dt.date(2025, 6, 2), 1, "0,150")
+    fix = parse_edistribuzione_wide(fix_text, pod=MEMBER_POD, direction="withdrawn", name="fix.csv", lenient=True)
+    files.append(("fix.csv", fix))
+    files.append(("foreign.csv", parse_pcf_long(pcf(row(OTHER_POD, "000000", "0,400")), name="foreign.csv")))
+
+    grouped_cid = save_community(session, community(*pods))
+    alone_cid = save_community(session, replace_name(community(*pods)))
+    groups = import_meter_files(engine, grouped_cid, files)
+    assert [len(g.sources) for g in groups] == [4, 2]
+    alone = [import_meter_data(engine, alone_cid, r, source=name) for name, r in files]
+
+    grouped_frame = load_readings(engine, grouped_cid).frame
+    alone_frame = load_readings(engine, alone_cid).frame
+    pd.testing.assert_frame_equal(grouped_frame, alone_frame)
+    assert sum(g.result.updated for g in groups) == sum(a.updated for a in alone) == 96
+    assert sum(g.result.quarantined for g in groups) == sum(a.quarantined for a in alone) == 1
+    with Session(engine) as s:
+        corrections = s.scalars(select(ReadingCorrection).where(ReadingCorrection.community_id == grouped_cid)).all()
+        foreign = s.scalars(select(QuarantinedReading).where(QuarantinedReading.community_id == grouped_cid)).all()
+    assert len(corrections) == 96 and {c.new_withdrawn_kwh for c in corrections} == {0.15}
+    assert [q.source for q in foreign] == ["foreign.csv"]  # the file's own name, not the group's
+
+
+def replace_name(c: Community) -> Community:
+    return c.model_copy(update={"name": "CER Contatori bis"})
+
+
+def test_quarantine_rolls_back_with_the_readings(engine: Engine, cid: int) -> None:
+    readings = parse_pcf_long(pcf(row(MEMBER_POD, "000000", "0,100")), name="a.csv")
+
+    def fail(conn: object, batch_id: int | None) -> None:
+        raise RuntimeError("disco pieno")
+
+    with pytest.raises(RuntimeError):
+        import_readings(engine, cid, readings, source="a.csv", within=fail)
+    assert load_readings(engine, cid).frame.empty
+    assert count(engine, ReadingCorrection) == 0
+
+
+def test_sqlite_correction_lookup_uses_the_readings_key(tmp_path: Path) -> None:
+    """The correction query looks every staged reading up in the primary key (a scan made re-imports 100x slower)."""
+    import sqlite3
+
+    from condivisa.store.repository import _SQLITE_RECORD_CORRECTIONS, _SQLITE_STAGE
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    from condivisa.store import upgrade
+
+    upgrade(url)
+    conn = sqlite3.connect(tmp_path / "plan.db")
+    conn.execute(_SQLITE_STAGE)
+    plan = " | ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + _SQLITE_RECORD_CORRECTIONS, (1, "x", 1)))
+    conn.close()
+    assert "SEARCH r USING" in plan and "pod=? AND ts=?" in plan, plan

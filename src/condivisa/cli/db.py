@@ -242,26 +242,32 @@ def import_meter_cmd(
 ) -> None:
     """Importa curve di carico dei distributori: righe errate e POD estranei in quarantena, correzioni registrate.
 
-    Reimportare lo stesso file non cambia le letture; ogni file e' una transazione a se'.
+    Reimportare lo stesso file non cambia le letture. File consecutivi che non si sovrappongono (per esempio i
+    file mensili di e-distribuzione) sono importati insieme in una transazione; un file che ripete intervalli
+    di uno precedente ne apre una nuova, cosi' le sue correzioni sono registrate come tali.
     """
-    from condivisa.store.quarantine import import_meter_data
+    from condivisa.store.quarantine import import_meter_files
 
-    def run() -> list[tuple[Path, Any]]:
-        readings = [read_meter_file(f, fmt, pod=pod, direction=direction, mapping=mapping) for f in files]
+    def run() -> list[Any]:
+        readings = [(str(f), read_meter_file(f, fmt, pod=pod, direction=direction, mapping=mapping)) for f in files]
         engine = _engine(db)
         try:
-            return [
-                (f, import_meter_data(engine, community_id, r, source=str(f)))
-                for f, r in zip(files, readings, strict=True)
-            ]
+            return import_meter_files(engine, community_id, readings)
         finally:
             engine.dispose()
 
-    for f, result in _db_guard(run):
+    for group in _db_guard(run):
+        result = group.result
         for note in result.notes[:50]:
             err.print(f"[yellow]Nota:[/yellow] {note}")
+        names = group.sources
+        what = (
+            names[0]
+            if len(names) == 1
+            else f"{len(names)} file ({', '.join(names) if len(names) <= 3 else f'{names[0]} ... {names[-1]}'})"
+        )
         typer.echo(
-            f"{f}: inserite {result.inserted}, corrette {result.updated}, invariate {result.unchanged}, "
+            f"{what}: inserite {result.inserted}, corrette {result.updated}, invariate {result.unchanged}, "
             f"in quarantena {result.quarantined}"
         )
 

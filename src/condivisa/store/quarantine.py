@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from condivisa.ingest.batching import MAX_GROUP_ROWS, import_groups, merge_readings
 from condivisa.ingest.readings import Readings, Rejected
 from condivisa.store.models import CommunityRow, ImportBatch, PlantRow, PointRow, QuarantinedReading, utc_now
 from condivisa.store.repository import ImportResult, NotFoundError, import_readings
@@ -178,8 +179,9 @@ def import_meter_data(
 
     Notes
     -----
-    Good readings and quarantine rows are written in one transaction with the batch row: a re-import of the same
-    file stores nothing new but quarantines its bad lines again (each import is accounted on its own).
+    Good readings and quarantine rows are written in one transaction with the batch row (a failure stores
+    neither): a re-import of the same file stores nothing new but quarantines its bad lines again (each import
+    is accounted on its own).
     """
     with engine.connect() as conn:
         if conn.execute(select(CommunityRow.id).where(CommunityRow.id == community_id)).first() is None:
@@ -189,11 +191,20 @@ def import_meter_data(
     held = [*readings.rejected, *unknown]
     stored = None
     if len(good.frame):
-        stored = import_readings(engine, community_id, good, source=source, user_id=user_id, kind=kind, audit=audit)
-    if held:
+        stored = import_readings(
+            engine,
+            community_id,
+            good,
+            source=source,
+            user_id=user_id,
+            kind=kind,
+            audit=audit,
+            within=lambda conn, batch_id: quarantine(conn, community_id, held, batch_id=batch_id),
+        )
+    elif held:
         with engine.begin() as conn:
-            batch_id = stored.batch_id if stored and stored.batch_id else None
-            if batch_id is None and audit:
+            batch_id = None
+            if audit:
                 batch_id = int(
                     conn.execute(
                         insert(ImportBatch)
@@ -216,6 +227,64 @@ def import_meter_data(
                 )
             quarantine(conn, community_id, held, batch_id=batch_id)
     return MeterImportResult(stored=stored, quarantined=len(held), notes=tuple(readings.notes))
+
+
+@dataclass(frozen=True)
+class FileGroupImport:
+    """One transaction of :func:`import_meter_files`: the files it held and what it did."""
+
+    sources: tuple[str, ...]
+    result: MeterImportResult
+
+
+def import_meter_files(
+    engine: Engine,
+    community_id: int,
+    files: Sequence[tuple[str, Readings]],
+    *,
+    user_id: int | None = None,
+    max_rows: int = MAX_GROUP_ROWS,
+) -> list[FileGroupImport]:
+    """Import many meter files with as few transactions as give the same result as importing them one by one.
+
+    Consecutive files whose readings do not overlap (no POD and interval in two of them) are imported together
+    (:func:`condivisa.ingest.batching.import_groups`): a year of month files of e-distribuzione is one
+    transaction, not twelve per POD. A file that repeats intervals of an earlier one starts a new transaction,
+    so that its values are stored after the earlier ones and recorded as corrections.
+
+    Parameters
+    ----------
+    engine : Engine
+    community_id : int
+    files : sequence of (source, Readings)
+        In the user's order, each from a lenient reader.
+    user_id : int, optional
+    max_rows : int
+        Most readings per transaction.
+
+    Returns
+    -------
+    list of FileGroupImport
+        One per transaction, in order. A failing group raises (its batch is recorded as failed); the groups
+        before it stay stored.
+    """
+    out: list[FileGroupImport] = []
+    for group in import_groups([r for _, r in files], max_rows=max_rows):
+        sources = tuple(files[i][0] for i in group)
+        if len(group) == 1:
+            readings, source = files[group[0]][1], sources[0]
+        else:
+            with engine.connect() as conn:
+                known = community_pods(conn, community_id)
+            parts = []
+            for i in group:  # readings of other PODs quarantined with their own file's name
+                good, unknown = split_unknown_pods(files[i][1], known)
+                parts.append(replace(good, rejected=[*good.rejected, *unknown]))
+            source = f"{len(sources)} file: " + "; ".join(sources)
+            readings = merge_readings(parts, source=source)
+        result = import_meter_data(engine, community_id, readings, source=source, user_id=user_id)
+        out.append(FileGroupImport(sources, result))
+    return out
 
 
 def list_quarantine(

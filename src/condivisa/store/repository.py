@@ -23,7 +23,7 @@ differ, in chunks. Each import is one transaction and writes an ``import_batches
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -767,11 +767,15 @@ CREATE TEMP TABLE IF NOT EXISTS _condivisa_readings (pod TEXT NOT NULL, ts TEXT 
     estimated INTEGER NOT NULL, PRIMARY KEY (pod, ts)) WITHOUT ROWID
 """
 
+# CROSS JOIN fixes the join order (SQLite's planner honours it): staged rows outside, each looked up in the
+# readings' primary key. Left to itself the planner scanned the community's readings and, the staged ``ts`` being
+# TEXT against a DATETIME column, matched only the POD prefix of the staged key: a re-import of 115,000 readings
+# took 90 s instead of under one.
 _SQLITE_RECORD_CORRECTIONS = """
 INSERT INTO reading_corrections (community_id, batch_id, pod, ts, old_withdrawn_kwh, old_injected_kwh,
     new_withdrawn_kwh, new_injected_kwh, corrected_at)
 SELECT r.community_id, ?, r.pod, r.ts, r.withdrawn_kwh, r.injected_kwh, s.withdrawn_kwh, s.injected_kwh, ?
-FROM _condivisa_readings AS s JOIN readings AS r ON r.community_id = ? AND r.pod = s.pod AND r.ts = s.ts
+FROM _condivisa_readings AS s CROSS JOIN readings AS r ON r.community_id = ? AND r.pod = s.pod AND r.ts = s.ts
 WHERE r.withdrawn_kwh IS NOT s.withdrawn_kwh OR r.injected_kwh IS NOT s.injected_kwh
 """
 
@@ -839,6 +843,7 @@ def import_readings(
     user_id: int | None = None,
     kind: str = "readings",
     audit: bool = True,
+    within: Callable[[Connection, int | None], object] | None = None,
 ) -> ImportResult:
     """Store readings of a community: an idempotent upsert keyed by (community, POD, interval start).
 
@@ -864,6 +869,9 @@ def import_readings(
     audit : bool
         Write an ``import_batches`` row (default). A live channel writing every second passes False and keeps
         its own account; corrections are recorded either way (with no batch).
+    within : callable, optional
+        Called as ``within(conn, batch_id)`` in the import's transaction after the upsert, to write rows that
+        must be committed, or rolled back, with the readings (the quarantine of a meter file, say).
 
     Returns
     -------
@@ -901,6 +909,8 @@ def import_readings(
                 inserted, updated = _upsert_readings_pg(conn, community_id, arrays, batch_id)
             else:
                 inserted, updated = _upsert_readings_sqlite(conn, community_id, arrays, batch_id)
+            if within is not None:
+                within(conn, batch_id)
             if batch_id is not None:
                 conn.execute(
                     update(ImportBatch)
