@@ -47,6 +47,8 @@ TABLES = {
     "payment_batches",
     "payments",
     "ledger_entries",
+    # 0003: the municipality's public services
+    "municipalities",
 }
 
 

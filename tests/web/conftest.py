@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +25,7 @@ from condivisa.store import (
     session_factory,
     upgrade,
 )
+from condivisa.store.municipalities import ensure_municipality
 from condivisa.web.app import create_app
 from condivisa.web.security import hash_password
 from condivisa.web.seed import DEMO_MUNICIPALITY, seed_demo
@@ -70,6 +73,7 @@ def build_world(path: Path, days: int = 3) -> World:
         from condivisa.model import Community
 
         b = save_community(s, Community.model_validate(data), municipality="Altrove")
+        ensure_municipality(s, "Altrove", region="Piemonte", slug="altrove")
     import_readings(engine, b, load_readings(engine, a), source="copia")
     start = dt.date(2025, 1, 1)
     with sessions() as s:
@@ -126,3 +130,59 @@ def clients(world: World, app_factory: object) -> Iterator[dict[str, TestClient]
     yield out
     for client in out.values():
         client.close()
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(url: str) -> Iterator[str]:
+    """The app on database ``url`` served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(url, secret_key=SECRET), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def chromium_page(base: str) -> Iterator[tuple[Any, list[str]]]:
+    """A Playwright page in Debian's Chromium, and the list of requests it made to any host but 127.0.0.1."""
+    import shutil
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname != "127.0.0.1" else None)
+        try:
+            yield page, outside
+        finally:
+            browser.close()

@@ -539,3 +539,35 @@ class LedgerEntry(Base):
     payload: Mapped[str] = mapped_column(String)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The municipality's public services (issue 7) -------------------------------------------------------------------
+
+
+class MunicipalityRow(Base):
+    """A municipality (or a union of municipalities) offering the public services: desk, register, matchmaking,
+    public buildings, training. ``name`` is the text stored in ``communities.municipality`` and in officers' roles;
+    ``slug`` names its public pages (``/comune/{slug}``)."""
+
+    __tablename__ = "municipalities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    region: Mapped[str] = mapped_column(String(64))
+    province: Mapped[str | None] = mapped_column(String(2))
+    istat_code: Mapped[str | None] = mapped_column(String(6))
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+# Tables of each public service live in their own modules; importing them here registers them in the metadata.
+from condivisa.store import (  # noqa: E402, F401
+    models_buildings,
+    models_desk,
+    models_engagement,
+    models_matching,
+    models_register,
+)

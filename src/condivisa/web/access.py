@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from condivisa.store.models import CommunityRow, RoleAssignment, User
 
-Action = Literal["community:read", "community:write", "member:read", "platform:write"]
+Action = Literal["community:read", "community:write", "member:read", "platform:write", "civic:write"]
 """``community:read`` the whole community (members, readings, settlements); ``community:write`` change it
 (members, plants, readings, settlements); ``member:read`` one member's own data (portal, statement);
-``platform:write`` create communities."""
+``platform:write`` create communities; ``civic:write`` run a municipality's public services (desk tickets,
+register, label reviews, matchmaking, public buildings, training): its officers and the platform admins."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,12 @@ def authorize(
     action : Action
         What is asked (see :data:`Action`).
     community_id : int or None
-        The community concerned (None only for ``platform:write``).
+        The community concerned (None for ``platform:write`` and ``civic:write``).
     member_id : int, optional
         Database id of the member concerned (``member:read``).
     municipality : str, optional
-        The community's municipality, for officers (:func:`community_municipality`).
+        The community's municipality, for officers (:func:`community_municipality`); for ``civic:write`` the
+        municipality whose services are changed.
 
     Returns
     -------
@@ -95,6 +97,10 @@ def authorize(
     for g in user.grants:
         if g.role == "platform_admin":
             return True
+        if action == "civic:write":
+            if g.role == "municipality_officer" and municipality is not None and g.municipality == municipality:
+                return True
+            continue
         if action == "platform:write" or community_id is None:
             continue
         if g.role == "manager" and g.community_id == community_id:

@@ -1,7 +1,8 @@
 """Assembly of the web application: middleware, static files, templates, the API and the pages.
 
-Everything the browser needs is served by the app itself (plotly.js from the installed plotly package, the
-style sheet from ``web/static``): pages make no request to another site.
+Everything the browser needs is served by the app itself (plotly.js from the installed plotly package, Leaflet
+from ``xstatic-leaflet`` under ``/static/leaflet/``, the style sheet from ``web/static``): pages make no request
+to another site. Maps draw GeoJSON without a tile layer for the same reason.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from condivisa.store import make_engine, session_factory
-from condivisa.web import api, operations, pages
+from condivisa.web import api, civic, operations, pages
 from condivisa.web.deps import LoginRequired, render
 
 SESSION_COOKIE = "condivisa_session"
@@ -32,6 +33,13 @@ def plotly_js_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"plotly.min.js non trovato in {path}: reinstallare il pacchetto plotly")
     return path
+
+
+def leaflet_dir() -> str:
+    """Leaflet's files (``leaflet.js``, ``leaflet.css``, ``images/``) from the installed ``xstatic-leaflet``."""
+    import xstatic.pkg.leaflet as leaflet
+
+    return str(leaflet.BASE_DIR)
 
 
 def create_app(
@@ -85,10 +93,12 @@ def create_app(
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount("/static", StaticFiles(directory=str(resources.files("condivisa.web") / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(operations.router)
+    app.include_router(civic.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

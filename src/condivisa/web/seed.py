@@ -33,6 +33,7 @@ from condivisa.store import (
     save_community,
     session_factory,
 )
+from condivisa.store.municipalities import ensure_municipality
 from condivisa.web.security import hash_password
 from condivisa.web.services import run_settlement
 
@@ -111,6 +112,15 @@ def seed_demo(engine: Engine, *, year: int = 2025, days: int | None = None, mont
         mid = member_row_id(session, cid, "m10")
         if mid is not None:
             assign_role(session, user_id=member, role="member", community_id=cid, member_id=mid)
+        ensure_municipality(
+            session,
+            DEMO_MUNICIPALITY,
+            region="Piemonte",
+            province="TO",
+            latitude=45.07,
+            longitude=7.69,
+            slug="borgo-demo",
+        )
         officer = _user(session, DEMO_USERS["officer"], "Ufficio tecnico Borgo Demo")
         assign_role(session, user_id=officer, role="municipality_officer", municipality=DEMO_MUNICIPALITY)
         count = len(list_settlements(session, cid, limit=1000))

@@ -1,0 +1,3 @@
+"""Tables of the municipality's engagement service (filled in by its issue-7 step)."""
+
+from __future__ import annotations
