@@ -333,6 +333,7 @@ def rules_cmd(
 
 def _register_subcommands() -> None:
     from condivisa.cli.alarms import alarms_app
+    from condivisa.cli.civic import civic_app
     from condivisa.cli.db import db_app
     from condivisa.cli.ledger import ledger_app
     from condivisa.cli.live import live_app
@@ -346,6 +347,7 @@ def _register_subcommands() -> None:
     app.add_typer(pay_app, name="pay", help="Pagamenti SEPA, estratti conto, esportazione per la fatturazione.")
     app.add_typer(live_app, name="live", help="Dati in tempo reale via MQTT: sottoscrizione e simulatore.")
     app.add_typer(ops_app, name="ops", help="Esercizio: ore verdi (previsioni), campagne di spostamento dei consumi.")
+    app.add_typer(civic_app, name="civic", help="Servizi pubblici del comune: comuni, edifici pubblici, dati aperti.")
     register(app)
 
 

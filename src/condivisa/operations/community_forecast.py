@@ -76,9 +76,7 @@ def community_green_hours(
         The local days of history used.
     """
     hours = Period(day, day).hours()
-    withdrawn = consumption_by_member(
-        readings, community.member_of_pod(), start=window.start_utc, end=window.end_utc
-    )
+    withdrawn = consumption_by_member(readings, community.member_of_pod(), start=window.start_utc, end=window.end_utc)
     consumption = pd.Series(0.0, index=hours)
     for member in withdrawn.columns:
         consumption += forecast_consumption(withdrawn[member], day, k=similar_days).kwh

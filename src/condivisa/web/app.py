@@ -20,7 +20,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from condivisa.store import make_engine, session_factory
-from condivisa.web import api, civic, operations, pages
+from condivisa.web import (
+    api,
+    civic,
+    civic_buildings,
+    civic_desk,
+    civic_engagement,
+    civic_matching,
+    civic_register,
+    operations,
+    pages,
+)
 from condivisa.web.deps import LoginRequired, render
 
 SESSION_COOKIE = "condivisa_session"
@@ -99,6 +109,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(operations.router)
     app.include_router(civic.router)
+    for service in (civic_desk, civic_register, civic_matching, civic_buildings, civic_engagement):
+        app.include_router(service.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

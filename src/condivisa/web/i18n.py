@@ -21,20 +21,30 @@ _BABEL_LOCALE = {"it": "it_IT", "en": "en_GB"}
 
 @cache
 def translations(locale: str) -> Translations:
-    """Translations of ``locale`` read from ``web/locale/<locale>/LC_MESSAGES/messages.po``.
+    """Translations of ``locale`` read from ``web/locale/<locale>/LC_MESSAGES/*.po``.
 
-    Catalogs are compiled in memory from the ``.po`` files, so no build step is needed. Italian is the source
-    language: its catalog may be empty.
+    ``messages.po`` holds the platform's messages, one more catalog per public service (``civic_desk.po``...);
+    they are merged. Catalogs are compiled in memory from the ``.po`` files, so no build step is needed. Italian is
+    the source language: its catalog may be empty.
     """
     if locale not in LOCALES:
         locale = DEFAULT_LOCALE
-    ref = resources.files("condivisa.web") / "locale" / locale / "LC_MESSAGES" / "messages.po"
-    with ref.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    folder = resources.files("condivisa.web") / "locale" / locale / "LC_MESSAGES"
+    names = sorted(x.name for x in folder.iterdir() if x.name.endswith(".po"))
+    merged: Translations | None = None
+    for name in ["messages.po", *(n for n in names if n != "messages.po")]:
+        with (folder / name).open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = Translations(fp=buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    assert merged is not None
+    return merged
 
 
 def gettext(locale: str, message: str) -> str:

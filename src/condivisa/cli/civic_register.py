@@ -1,0 +1,5 @@
+"""``condivisa civic`` commands of the register service (filled in by its issue-7 step)."""
+
+from __future__ import annotations
+
+from condivisa.cli.civic import civic_app  # noqa: F401
