@@ -567,7 +567,10 @@ class MunicipalityRow(Base):
 from condivisa.store import (  # noqa: E402, F401
     models_buildings,
     models_desk,
+    models_district,
+    models_energy_team,
     models_engagement,
+    models_governance,
     models_matching,
     models_register,
 )

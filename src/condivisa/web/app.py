@@ -28,6 +28,9 @@ from condivisa.web import (
     civic_engagement,
     civic_matching,
     civic_register,
+    district,
+    energy_team,
+    governance,
     operations,
     pages,
 )
@@ -111,6 +114,8 @@ def create_app(
     app.include_router(civic.router)
     for service in (civic_desk, civic_register, civic_matching, civic_buildings, civic_engagement):
         app.include_router(service.router)
+    for part in (governance, energy_team, district):
+        app.include_router(part.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
