@@ -47,8 +47,29 @@ TABLES = {
     "payment_batches",
     "payments",
     "ledger_entries",
-    # 0003: the municipality's public services
+    # 0003-0008: the municipality's public services
     "municipalities",
+    "desk_offices",
+    "desk_slots",
+    "desk_tickets",
+    "register_entries",
+    "label_criteria",
+    "label_settings",
+    "label_applications",
+    "match_profiles",
+    "matches",
+    "match_calls",
+    "match_call_answers",
+    "civic_buildings",
+    "civic_building_results",
+    "civic_building_rankings",
+    "civic_cabina_households",
+    "civic_events",
+    "civic_event_registrations",
+    "civic_event_materials",
+    "civic_event_participants",
+    "civic_event_outcomes",
+    "civic_announcements",
 }
 
 
