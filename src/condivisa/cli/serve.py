@@ -24,6 +24,7 @@ def serve(
     from condivisa.store import DEFAULT_URL, make_engine, upgrade
     from condivisa.web.app import create_app
     from condivisa.web.seed import DEMO_PASSWORD, seed_demo
+    from condivisa.web.seed_civic import seed_civic_demo
 
     url = db or ("sqlite:///condivisa-demo.db" if demo else DEFAULT_URL)
     upgrade(url)
@@ -32,9 +33,12 @@ def serve(
         engine = make_engine(url)
         try:
             done = seed_demo(engine)
+            civic = seed_civic_demo(engine)
         finally:
             engine.dispose()
         typer.echo(f"Comunita' demo {done.community_id}, {done.settlements} ripartizioni mensili.")
+        if any(civic.values()):
+            typer.echo(f"Servizi del comune demo: http://{host}:{port}/comune/borgo-demo")
         typer.echo(f"Accessi demo (password per tutti: {DEMO_PASSWORD}):")
         for role, email in done.users.items():
             typer.echo(f"  {role:8s} {email}")
