@@ -573,4 +573,5 @@ from condivisa.store import (  # noqa: E402, F401
     models_governance,
     models_matching,
     models_register,
+    models_strategy,
 )

@@ -33,6 +33,7 @@ from condivisa.web import (
     governance,
     operations,
     pages,
+    strategy,
 )
 from condivisa.web.deps import LoginRequired, render
 
@@ -114,7 +115,7 @@ def create_app(
     app.include_router(civic.router)
     for service in (civic_desk, civic_register, civic_matching, civic_buildings, civic_engagement):
         app.include_router(service.router)
-    for part in (governance, energy_team, district):
+    for part in (governance, energy_team, district, strategy):
         app.include_router(part.router)
 
     @app.exception_handler(LoginRequired)
