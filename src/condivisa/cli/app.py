@@ -335,6 +335,7 @@ def _register_subcommands() -> None:
     from condivisa.cli.alarms import alarms_app
     from condivisa.cli.civic import civic_app
     from condivisa.cli.db import db_app
+    from condivisa.cli.district import district_app
     from condivisa.cli.ledger import ledger_app
     from condivisa.cli.live import live_app
     from condivisa.cli.operations import ops_app
@@ -348,6 +349,9 @@ def _register_subcommands() -> None:
     app.add_typer(live_app, name="live", help="Dati in tempo reale via MQTT: sottoscrizione e simulatore.")
     app.add_typer(ops_app, name="ops", help="Esercizio: ore verdi (previsioni), campagne di spostamento dei consumi.")
     app.add_typer(civic_app, name="civic", help="Servizi pubblici del comune: comuni, edifici pubblici, dati aperti.")
+    app.add_typer(
+        district_app, name="district", help="Bilancio energetico ed emissioni, gestione dell'energia dei distretti."
+    )
     register(app)
 
 

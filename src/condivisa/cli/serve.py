@@ -22,6 +22,8 @@ def serve(
     import uvicorn
 
     from condivisa.store import DEFAULT_URL, make_engine, upgrade
+    from condivisa.store.energy_team import seed_demo_team
+    from condivisa.store.inventories import seed_demo_balance
     from condivisa.web.app import create_app
     from condivisa.web.seed import DEMO_PASSWORD, seed_demo
     from condivisa.web.seed_civic import seed_civic_demo
@@ -34,6 +36,8 @@ def serve(
         try:
             done = seed_demo(engine)
             civic = seed_civic_demo(engine)
+            seed_demo_team(engine)
+            seed_demo_balance(engine)
         finally:
             engine.dispose()
         typer.echo(f"Comunita' demo {done.community_id}, {done.settlements} ripartizioni mensili.")

@@ -806,9 +806,11 @@ def payback_years(flows: npt.ArrayLike, rate: float | None = None) -> float | No
         _rate("rate", rate)
         arr = arr * (1.0 + rate) ** -np.arange(arr.size, dtype=np.float64)
     cumulative = np.cumsum(arr)
-    if cumulative[-1] < 0:
+    # a cumulative flow within rounding of zero (e.g. 110 / 1.1 - 100 = -1.4e-14) has paid back
+    tolerance = 1e-9 * max(1.0, float(np.abs(arr).max()))
+    if cumulative[-1] < -tolerance:
         return None
-    negative = np.nonzero(cumulative < 0)[0]
+    negative = np.nonzero(cumulative < -tolerance)[0]
     if negative.size == 0:
         return 0.0
     k = int(negative[-1])
