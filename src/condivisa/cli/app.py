@@ -332,6 +332,7 @@ def rules_cmd(
 
 
 def _register_subcommands() -> None:
+    from condivisa.cli import national, safety
     from condivisa.cli.alarms import alarms_app
     from condivisa.cli.civic import civic_app
     from condivisa.cli.db import db_app
@@ -353,6 +354,8 @@ def _register_subcommands() -> None:
         district_app, name="district", help="Bilancio energetico ed emissioni, gestione dell'energia dei distretti."
     )
     register(app)
+    national.register(app)
+    safety.register(app)
 
 
 _register_subcommands()

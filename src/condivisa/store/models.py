@@ -565,6 +565,7 @@ class MunicipalityRow(Base):
 
 # Tables of each public service live in their own modules; importing them here registers them in the metadata.
 from condivisa.store import (  # noqa: E402, F401
+    models_audit,
     models_buildings,
     models_desk,
     models_district,
