@@ -70,6 +70,8 @@ TABLES = {
     "civic_event_participants",
     "civic_event_outcomes",
     "civic_announcements",
+    # 0013: data safety
+    "audit_log",
     # 0009-0012: governing the transition
     "governance_agenda_items",
     "governance_assemblies",

@@ -362,5 +362,8 @@ _register_subcommands()
 
 
 def main() -> None:
-    """Entry point of the ``condivisa`` console script."""
-    app()
+    """Entry point of the ``condivisa`` console script: changes made through the ORM are audited as ``cli``."""
+    from condivisa.store import audit
+
+    with audit.actor(label="cli"):
+        app()

@@ -216,7 +216,7 @@ def read_meter_file(
 
         try:
             options = tomllib.loads(mapping.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise InputError.one(f"mappatura non leggibile: {exc}", file=str(mapping)) from exc
         known = set(ColumnMapping.__dataclass_fields__)
         unknown = sorted(set(options) - known)

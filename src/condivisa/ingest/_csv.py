@@ -13,6 +13,8 @@ from condivisa.errors import InputError, Problem
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 MAX_REPORTED = 50
+_EARLIEST = pd.Timestamp("1678-01-01", tz="UTC")
+_LATEST = pd.Timestamp("2261-12-31", tz="UTC")
 
 
 def read_text_table(source: str | Path | io.StringIO, name: str, required: list[str]) -> pd.DataFrame:
@@ -68,8 +70,11 @@ def parse_timestamps(frame: pd.DataFrame, column: str, name: str, problems: list
     parsed = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
     if ok.any():
         conv = pd.to_datetime(text[ok], utc=True, format="ISO8601", errors="coerce")
-        parsed.loc[ok] = conv
-        problems += problems_where(ok & parsed.isna(), frame, name, column, "data o ora inesistente")
+        # a year outside pandas' nanosecond range (1677-2262) comes back in another unit: refuse it by name
+        far = (conv.notna() & ((conv < _EARLIEST) | (conv > _LATEST))).reindex(frame.index, fill_value=False)
+        problems += problems_where(far, frame, name, column, "anno fuori dall'intervallo 1678-2261")
+        parsed.loc[ok] = conv.where(~far[ok]).astype("datetime64[ns, UTC]")
+        problems += problems_where(ok & parsed.isna() & ~far, frame, name, column, "data o ora inesistente")
     return parsed
 
 

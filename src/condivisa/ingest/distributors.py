@@ -60,6 +60,9 @@ Source = str | Path | IO[str]
 
 ROME = ZoneInfo("Europe/Rome")
 ZERO = Decimal(0)
+_LARGEST = Decimal("1e12")
+_YEARS = (2, 9998)
+"""Years a local date may have: at the ends of the calendar the conversions to UTC overflow."""
 QUARTER = timedelta(minutes=15)
 
 IntArray = npt.NDArray[np.int64]
@@ -95,6 +98,8 @@ def _read_source(source: Source, name: str | None) -> tuple[str, str]:
             raise InputError.one("file non trovato", file=label) from exc
         except UnicodeDecodeError as exc:
             raise InputError.one(f"file non in UTF-8: {exc}", file=label) from exc
+        except OSError as exc:  # a directory, a name too long, no permission...
+            raise InputError.one(f"file non leggibile: {exc.strerror or exc}", file=label) from exc
     text = source if isinstance(source, str) else source.read()
     return text.removeprefix("\ufeff"), name or "<testo>"
 
@@ -158,6 +163,8 @@ def _number(text: str, decimal_sep: str = ",") -> Decimal | str:
         return f"numero non valido {text!r}"
     if not value.is_finite():
         return f"numero non valido {text!r}"
+    if abs(value) > _LARGEST:  # beyond any meter, and past float's range the kWh would become infinite
+        return f"numero fuori scala {text!r}: oltre {_LARGEST:.0E}"
     if value < 0:
         return f"valore negativo {text!r}: l'energia nell'intervallo non può essere negativa"
     return value
@@ -1001,6 +1008,9 @@ def _ed_row(
     except ValueError:
         acc.problem(f"data non valida {day_text!r}: attesa gg/mm/aaaa", line, "Giorno")
         return
+    if not _YEARS[0] <= day.year <= _YEARS[1]:
+        acc.problem(f"data {day_text!r} fuori dagli anni {_YEARS[0]}-{_YEARS[1]}", line, "Giorno")
+        return
     cells = fields[1:]
     if len(cells) != len(columns):
         acc.problem(
@@ -1256,6 +1266,9 @@ def _pcf_row(
         local = datetime.strptime(data + ora, "%Y%m%d%H%M%S")
     except ValueError:
         acc.problem(f"data/ora non valida {data!r} {fields[col['ORA']]!r}: attese aaaammgg e hhmmss", line, "DATA")
+        return
+    if not _YEARS[0] <= local.year <= _YEARS[1]:
+        acc.problem(f"data {data!r} fuori dagli anni {_YEARS[0]}-{_YEARS[1]}", line, "DATA")
         return
     if local.minute % 15 or local.second:
         acc.problem(f"ora {fields[col['ORA']]!r} non all'inizio di un quarto d'ora", line, "ORA")
@@ -1554,6 +1567,21 @@ class ColumnMapping:
     def check(self) -> list[str]:
         """Inconsistencies of the mapping itself (empty when usable)."""
         errors: list[str] = []
+        for name, spec in self.__dataclass_fields__.items():
+            value = getattr(self, name)
+            if name == "interval_minutes":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    errors.append(f"{name}: atteso un numero intero di minuti, trovato {value!r}")
+            elif not isinstance(value, str) and not (value is None and spec.default is None):
+                errors.append(f"{name}: atteso un testo, trovato {value!r}")
+        if errors:
+            return errors
+        if len(self.separator) != 1 or self.separator in '\r\n"':
+            errors.append(f"separatore di campo {self.separator!r} non valido: un solo carattere, es. ';' o ','")
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            errors.append(f"fuso orario {self.timezone!r} sconosciuto (es. Europe/Rome)")
         if (self.pod_column is None) == (self.pod is None):
             errors.append("indicare o la colonna del POD o un POD fisso (uno solo)")
         if self.datetime_column is None and (self.date_column is None or self.time_column is None):
@@ -1573,6 +1601,20 @@ class ColumnMapping:
             errors.append("intervallo di 15 o 60 minuti")
         if self.decimal not in (",", ".") or self.decimal == self.separator:
             errors.append("separatore decimale ',' o '.' diverso dal separatore di campo")
+        if self.datetime_column is not None:
+            formats = [("datetime_format", self.datetime_format)]
+        else:
+            formats = [("date_format + time_format", f"{self.date_format} {self.time_format}")]
+        for name, fmt in formats:
+            try:  # strptime checks the format before the text: "" only fails to match a good format
+                datetime.strptime("", fmt)
+            except re.error:
+                errors.append(f"{name}: formato {fmt!r} non valido (direttiva ripetuta)")
+            except ValueError as exc:
+                if not str(exc).startswith("time data"):
+                    errors.append(f"{name}: formato {fmt!r} non valido ({exc})")
+            else:
+                errors.append(f"{name}: formato {fmt!r} senza data né ora")
         return errors
 
     def columns(self) -> list[str]:
@@ -1694,6 +1736,9 @@ def _mapped_row(acc: _Collector, setup: _MappedSetup, line: int, fields: list[st
     except ValueError:
         acc.problem(f"data/ora non valida {stamp!r}: formato atteso {fmt!r}", line, tfield)
         return
+    if not _YEARS[0] <= local.year <= _YEARS[1]:
+        acc.problem(f"data/ora {stamp!r} fuori dagli anni {_YEARS[0]}-{_YEARS[1]}", line, tfield)
+        return
     if (local.hour * 60 + local.minute) % mapping.interval_minutes or local.second or local.microsecond:
         acc.problem(f"{stamp!r} non è l'inizio di un intervallo di {mapping.interval_minutes} minuti", line, tfield)
         return
@@ -1718,6 +1763,11 @@ def _mapped_row(acc: _Collector, setup: _MappedSetup, line: int, fields: list[st
         except InvalidOperation:
             acc.problem(
                 f"scarto da UTC non valido {off_text!r}: atteso in ore (es. 1 o 2)", line, mapping.utc_offset_column
+            )
+            return
+        if not offset.is_finite() or abs(offset) > 48:
+            acc.problem(
+                f"scarto da UTC fuori scala {off_text!r}: atteso in ore (es. 1 o 2)", line, mapping.utc_offset_column
             )
             return
         ts = (local - timedelta(hours=float(offset))).replace(tzinfo=UTC)

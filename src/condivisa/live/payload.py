@@ -205,7 +205,10 @@ def _number(obj: dict[str, Any], key: str, path: str, *, required: bool = True) 
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Bad(path + key, f"{path + key}: atteso un numero, trovato {_type_name(value)} {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
     if not math.isfinite(number):
         raise _Bad(path + key, f"{path + key}: valore non finito ({value!r})")
     return number
@@ -338,7 +341,7 @@ def _split_topic(topic: str) -> tuple[int | None, Literal["reading", "weather"] 
     if len(parts) not in (3, 4) or parts[0] != TOPIC_ROOT:
         return None, None, None, f"topic non riconosciuto {topic!r}: {_TOPIC_HINT}"
     ident = parts[1]
-    if not (ident.isascii() and ident.isdigit()) or int(ident) <= 0 or len(ident) > 18:
+    if not (ident.isascii() and ident.isdigit()) or len(ident) > 18 or int(ident) <= 0:
         return None, None, None, f"id di comunita' non valido {ident!r} nel topic {topic!r}: {_TOPIC_HINT}"
     community_id = int(ident)
     if len(parts) == 3 and parts[2] == "weather":
@@ -374,7 +377,7 @@ def parse_message(topic: str, payload: bytes) -> ParsedMessage:
     except UnicodeDecodeError:
         reason = "payload non in UTF-8"
         return ParsedMessage(topic, community_id, kind, rejected=(Rejected(reason, source=topic, raw=raw, pod=pod),))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
         reason = f"payload non e' JSON valido: {exc}"
         return ParsedMessage(topic, community_id, kind, rejected=(Rejected(reason, source=topic, raw=raw, pod=pod),))
     if not isinstance(data, dict):

@@ -113,6 +113,8 @@ def parse_document(text: str, model: type[ModelT], *, source: str) -> ModelT:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         raise InputError.one(f"YAML non valido: {getattr(exc, 'problem', exc)}", file=source, row=row) from exc
+    except RecursionError as exc:
+        raise InputError.one("YAML non valido: annidamento troppo profondo", file=source) from exc
     if not isinstance(data, dict):
         raise InputError.one("atteso un documento YAML con le chiavi name, region, members, ...", file=source)
     try:

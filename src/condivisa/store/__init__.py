@@ -9,6 +9,7 @@
 Nothing here reads the environment or settings: the caller passes the database URL.
 """
 
+from condivisa.store import audit
 from condivisa.store.db import DEFAULT_URL, make_engine, session_factory
 from condivisa.store.migrate import current_revision, head_revision, upgrade
 from condivisa.store.repository import (
@@ -34,6 +35,9 @@ from condivisa.store.repository import (
     save_community,
     save_settlement,
 )
+
+# Every ORM change of the tables that matter is written to ``audit_log`` (by whom: web, api, cli, mqtt).
+audit.install()
 
 __all__ = [
     "DEFAULT_URL",

@@ -148,6 +148,10 @@ async def create_community(
                 raise InputError.one(f"JSON non valido: {exc.msg}", row=exc.lineno) from exc
             except ValidationError as exc:
                 raise InputError(services.validation_problems(exc, "body")) from exc
+            except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, nesting too deep
+                raise InputError.one(
+                    "JSON non valido: numero troppo lungo o annidamento troppo profondo", file="body"
+                ) from exc
         else:
             community = parse_community(body, source="body")
     except InputError as exc:
@@ -312,7 +316,7 @@ def settlements(
     community_id: int,
     db: SessionDep,
     user: ApiUserDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, lt=2**63)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SettlementPublic]:
     """Stored settlements of a community, newest first."""
@@ -325,7 +329,7 @@ def settlements(
 def settlement(community_id: int, settlement_id: int, db: SessionDep, user: ApiUserDep) -> SettlementDetail:
     """One stored settlement with its document and allocation lines."""
     row = community_or_404(db, community_id)
-    stored = get_settlement(db, settlement_id)
+    stored = get_settlement(db, settlement_id) if 0 < settlement_id < 2**63 else None
     if stored is None or stored.community_id != community_id:
         raise HTTPException(status_code=404, detail="ripartizione non trovata")
     require(user, "community:read", row)

@@ -19,7 +19,9 @@ from condivisa.store import load_readings
 from condivisa.store.models import ImportBatch
 from condivisa.web import charts
 
-_MAX_ENTRIES = 64
+_MAX_ENTRIES = 1024
+"""Entries kept per process: one per community (dashboards) and one per member looking at the portal. A month of
+hourly aggregates is ~25 kB, a year ~300 kB; 64 entries made 200 communities and their members thrash the cache."""
 _entries: OrderedDict[tuple[Any, ...], tuple[charts.Aggregates, list[str]]] = OrderedDict()
 _locks: dict[tuple[Any, ...], threading.Lock] = {}
 _guard = threading.Lock()

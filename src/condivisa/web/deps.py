@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from condivisa.store import audit
 from condivisa.store.models import CommunityRow
 from condivisa.web import i18n
 from condivisa.web.access import Action, Principal, authorize, load_principal
@@ -51,6 +52,8 @@ def optional_user(request: Request, db: SessionDep) -> Principal | None:
     principal = load_principal(db, uid)
     if principal is None:
         request.session.clear()
+    else:  # changes made through this request's session are audited as made by this user
+        audit.bind_session(db, principal.user_id, "api" if request.url.path.startswith("/api") else "web")
     return principal
 
 
@@ -112,6 +115,8 @@ LocaleDep = Annotated[str, Depends(locale_of)]
 
 def community_or_404(db: Session, community_id: int) -> CommunityRow:
     """The stored community ``community_id``; 404 if there is none."""
+    if not 0 < community_id < 2**63:  # beyond a 64-bit key the database refuses the query itself
+        raise HTTPException(status_code=404, detail="comunita' non trovata")
     row = db.get(CommunityRow, community_id)
     if row is None:
         raise HTTPException(status_code=404, detail="comunita' non trovata")

@@ -331,6 +331,8 @@ def run_settlement(engine: Engine, session: Session, community_id: int, start: d
         raise InputError.one("la fine del periodo precede l'inizio", field="end")
     if (end - start).days > 366:
         raise InputError.one("il periodo supera un anno", field="end")
+    if start.year < 1900 or end.year > 2199:
+        raise InputError.one("periodo fuori dagli anni 1900-2199", field="start" if start.year < 1900 else "end")
     community = load_community(session, community_id)
     lo, hi = local_bounds(start, end)
     readings = load_readings(engine, community_id, start=lo, end=hi)
