@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -246,11 +247,6 @@ def settle(
     problems, warnings = check_community(community, source=source, rulebook=rb)
     if problems:
         raise InputError(problems)
-    region = canonical_region(community.region, rb)
-    assert region is not None
-    zone = rb.region_zone[region]
-    conf = rb.configurations[community.configuration]
-
     point_pairs = community.points()
     plant_pods = [p.pod for p in community.plants]
     all_pods = list(dict.fromkeys([pt.pod for _, pt in point_pairs] + plant_pods))
@@ -267,7 +263,64 @@ def settle(
     warnings += check_coverage(community, present)
     matrix = to_hourly(in_period, all_pods, hours)
     warnings += _gap_warnings(matrix, readings, present)
-    col = {pod: j for j, pod in enumerate(all_pods)}
+    return settle_hourly(
+        community, all_pods, matrix.withdrawn.T, matrix.injected.T, per, prices, rulebook=rb, warnings=warnings
+    )
+
+
+def settle_hourly(
+    community: Community,
+    pods: list[str] | tuple[str, ...],
+    withdrawn_kwh: npt.NDArray[np.float64],
+    injected_kwh: npt.NDArray[np.float64],
+    period: Period,
+    prices: Prices | None = None,
+    *,
+    rulebook: Rulebook | None = None,
+    warnings: list[str] | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> Settlement:
+    """Settle a configuration from its hourly series: every step of :func:`settle` after the hourly aggregation.
+
+    The caller has checked the community (:func:`~condivisa.rules.checks.check_community`) and its perimeter;
+    :func:`settle` and the national runs (:mod:`condivisa.national.settle_many`) both end here, so their results
+    are the same by construction.
+
+    Parameters
+    ----------
+    community : Community
+    pods : list of str
+        Point of each row of the arrays; points of the community not listed have no readings (zero).
+    withdrawn_kwh, injected_kwh : (P, H) float64 arrays [kWh]
+        Hourly withdrawal and injection of each point over ``period.hours()``, series-major.
+    period : Period
+    prices : Prices, optional
+        Hourly zonal prices; without them the rulebook's monthly table is used (with a warning).
+    warnings : list of str, optional
+        Warnings gathered so far (checks, coverage, gaps); the settlement's warnings start with them.
+    memo : dict, optional
+        A cache kept across calls with the same ``prices`` and ``period``: hourly prices per zone and CU_Af per set
+        of parameters are computed once instead of once per community.
+    """
+    rb = rulebook or load_rulebook()
+    warnings = list(warnings or [])
+    region = canonical_region(community.region, rb)
+    assert region is not None
+    zone = rb.region_zone[region]
+    conf = rb.configurations[community.configuration]
+    hours = period.hours()
+    if withdrawn_kwh.shape != (len(pods), len(hours)) or injected_kwh.shape != withdrawn_kwh.shape:
+        raise ValueError(f"attese matrici {len(pods)} x {len(hours)} ore, trovate {withdrawn_kwh.shape}")
+    point_pairs = community.points()
+    plant_pods = [p.pod for p in community.plants]
+    row_of = {pod: i for i, pod in enumerate(pods)}
+    zero = np.zeros(len(hours))
+
+    def w_row(pod: str) -> FloatArray:
+        return withdrawn_kwh[row_of[pod]] if pod in row_of else zero
+
+    def i_row(pod: str) -> FloatArray:
+        return injected_kwh[row_of[pod]] if pod in row_of else zero
 
     cabine = sorted({pt.cabina for _, pt in point_pairs} | {p.cabina for p in community.plants})
     cab_index = {c: i for i, c in enumerate(cabine)}
@@ -277,7 +330,7 @@ def settle(
         m, pt = pair
         return (cab_index[pt.cabina], m.kind in exempt_kinds, pt.voltage if conf.avoided_losses else "")
 
-    points = sorted(point_pairs, key=group_key)  # stable: file order within a group
+    points = sorted(point_pairs, key=group_key)
     keys = list(dict.fromkeys(group_key(pair) for pair in points))
     key_index = {k: g for g, k in enumerate(keys)}
     plants = sorted(community.plants, key=lambda p: (cab_index[p.cabina], p.commissioning_date, p.id))
@@ -287,7 +340,10 @@ def settle(
         plant_cabina=np.array([cab_index[p.cabina] for p in plants], dtype=np.intp),
         n_cabine=len(cabine),
     )
-    withdrawn = np.ascontiguousarray(matrix.withdrawn[:, [col[pt.pod] for _, pt in points]].T)  # (P, H)
+    if all(pt.pod in row_of for _, pt in points):
+        withdrawn = withdrawn_kwh[[row_of[pt.pod] for _, pt in points]]
+    else:
+        withdrawn = np.stack([w_row(pt.pod) for _, pt in points])
 
     power_at_pod: dict[str, float] = {}
     for p in plants:
@@ -296,15 +352,22 @@ def settle(
         warnings.append(f"piu' impianti sullo stesso POD {pod}: immissione ripartita in proporzione alla potenza")
     injected = np.zeros((len(plants), len(hours)))
     for j, p in enumerate(plants):
-        injected[j] = matrix.injected[:, col[p.pod]] * (p.power_kw / power_at_pod[p.pod])
+        injected[j] = i_row(p.pod) * (p.power_kw / power_at_pod[p.pod])
     plant_pod_set = set(plant_pods)
-    stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and matrix.injected[:, col[pt.pod]].any()]
+    stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and i_row(pt.pod).any()]
     if stray:
         warnings.append("immissioni da POD senza impianto dichiarato, non conteggiate: " + ", ".join(stray[:10]))
 
-    price, price_source, price_warnings = _hourly_prices(prices, zone, hours, rb)
+    memo = {} if memo is None else memo
+    price_key = ("price", id(prices), zone, period)
+    if price_key not in memo:
+        memo[price_key] = _hourly_prices(prices, zone, hours, rb)
+    price, price_source, price_warnings = memo[price_key]
     warnings += price_warnings
-    cu_af, loss_lv, loss_mv, cu_warnings = _cu_af(community, hours, rb)
+    cu_key = ("cu_af", tuple(sorted(community.parameters.items())), period)
+    if cu_key not in memo:
+        memo[cu_key] = _cu_af(community, hours, rb)
+    cu_af, loss_lv, loss_mv, cu_warnings = memo[cu_key]
     warnings += cu_warnings
 
     tariffs: dict[tuple[float, float], int] = {}
@@ -368,7 +431,7 @@ def settle(
         excess_sets.append(s)
         diff = max(0.0, s.share - threshold)
         plant_excess[members] = tip_tot[members] * diff
-    if any(s.excess_eur > 0 for s in excess_sets) and not per.is_calendar_year():
+    if any(s.excess_eur > 0 for s in excess_sets) and not period.is_calendar_year():
         warnings.append("la quota eccedentaria si verifica sull'anno: il valore riportato e' calcolato sul periodo")
     if any(s.excess_eur > 0 for s in excess_sets) and community.excess_to is None:
         warnings.append(
@@ -390,7 +453,6 @@ def settle(
         )
         for j, p in enumerate(plants)
     ]
-
     producers: dict[str, dict[str, float]] = {}
     for r in plant_results:
         b = producers.setdefault(r.owner, {"incentivised_injection": 0.0, "injected": 0.0})
@@ -413,10 +475,9 @@ def settle(
         total_cents, community.regulation, bases, excess_cents=excess_cents, excess_to=community.excess_to
     )
     warnings += list(allocation.warnings)
-
     return Settlement(
         community=community,
-        period=per,
+        period=period,
         hours=hours,
         zone=zone,
         price_eur_mwh=price,

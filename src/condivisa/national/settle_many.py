@@ -12,9 +12,9 @@ Each community is settled by the engine unchanged:
 - a database source goes through :func:`condivisa.engine.settle` itself (community, readings and prices loaded
   with :mod:`condivisa.store`);
 - a dataset source holds complete hourly series, already the engine's series-major arrays:
-  :func:`settle_arrays` hands them to the engine's array core (:func:`~condivisa.engine.share_energy`,
-  :func:`~condivisa.engine.value_energy`) and to the allocation exactly as :func:`condivisa.engine.settle` does after
-  its hourly aggregation, skipping only the long-table round trip (about 0.6 s per community-year of 100 points,
+  :func:`settle_arrays` makes the same checks as :func:`condivisa.engine.settle` and hands them to
+  :func:`condivisa.engine.settle.settle_hourly`, the part of the engine that :func:`condivisa.engine.settle` runs
+  after its hourly aggregation, skipping only the long-table round trip (about 0.6 s per community-year of 100 points,
   the whole budget of a national run). The tests check both paths give the same records, cent for cent, and
   ``engine="settle"`` runs the dataset through :func:`condivisa.engine.settle` itself.
 """
@@ -37,16 +37,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from condivisa.allocation import Bases, apply_regulation, eur_to_cents
-from condivisa.engine.settle import ExcessSet, PlantResult, Settlement, _cu_af, _hourly_prices, settle
-from condivisa.engine.sharing import Layout, share_energy, value_energy
+from condivisa.allocation import eur_to_cents
+from condivisa.engine.settle import Settlement, settle, settle_hourly
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
 from condivisa.ingest.prices import Prices
-from condivisa.model.community import Community, Member, Point
+from condivisa.model.community import Community
 from condivisa.rules.checks import check_community, check_coverage
 from condivisa.rules.rulebook import Rulebook, canonical_region, load_rulebook
-from condivisa.rules.tip import geographic_correction, grant_reduction, power_class, tip_eur_mwh
 
 FloatArray = npt.NDArray[np.float64]
 EngineKind = Literal["arrays", "settle"]
@@ -72,9 +70,8 @@ def settle_arrays(
 ) -> Settlement:
     """Settle a configuration from complete hourly series, as :func:`condivisa.engine.settle` would.
 
-    The steps after the hourly aggregation of :func:`~condivisa.engine.settle` are the same, in the same order and
-    on the same values (checks, groups and queue order, the array core, excess, allocation), so the
-    :class:`~condivisa.engine.Settlement` is the same.
+    The same checks as :func:`~condivisa.engine.settle` (community, perimeter, coverage), then the engine's own
+    :func:`~condivisa.engine.settle.settle_hourly`, which :func:`~condivisa.engine.settle` also ends with.
 
     Parameters
     ----------
@@ -94,14 +91,6 @@ def settle_arrays(
     problems, warnings = check_community(community, source=source, rulebook=rb)
     if problems:
         raise InputError(problems)
-    region = canonical_region(community.region, rb)
-    assert region is not None
-    zone = rb.region_zone[region]
-    conf = rb.configurations[community.configuration]
-    hours = period.hours()
-    if withdrawn_kwh.shape != (len(pods), len(hours)) or injected_kwh.shape != withdrawn_kwh.shape:
-        raise ValueError(f"attese matrici {len(pods)} x {len(hours)} ore, trovate {withdrawn_kwh.shape}")
-
     point_pairs = community.points()
     plant_pods = [p.pod for p in community.plants]
     all_pods = list(dict.fromkeys([pt.pod for _, pt in point_pairs] + plant_pods))
@@ -113,185 +102,8 @@ def settle_arrays(
             file=source,
         )
     warnings += check_coverage(community, present)
-    zero = np.zeros(len(hours))
-
-    def w_row(pod: str) -> FloatArray:
-        return withdrawn_kwh[row_of[pod]] if pod in row_of else zero
-
-    def i_row(pod: str) -> FloatArray:
-        return injected_kwh[row_of[pod]] if pod in row_of else zero
-
-    cabine = sorted({pt.cabina for _, pt in point_pairs} | {p.cabina for p in community.plants})
-    cab_index = {c: i for i, c in enumerate(cabine)}
-    exempt_kinds = rb.exempt_member_kinds
-
-    def group_key(pair: tuple[Member, Point]) -> tuple[int, bool, str]:
-        m, pt = pair
-        return (cab_index[pt.cabina], m.kind in exempt_kinds, pt.voltage if conf.avoided_losses else "")
-
-    points = sorted(point_pairs, key=group_key)
-    keys = list(dict.fromkeys(group_key(pair) for pair in points))
-    key_index = {k: g for g, k in enumerate(keys)}
-    plants = sorted(community.plants, key=lambda p: (cab_index[p.cabina], p.commissioning_date, p.id))
-    layout = Layout(
-        point_group=np.array([key_index[group_key(pair)] for pair in points], dtype=np.intp),
-        group_cabina=np.array([k[0] for k in keys], dtype=np.intp),
-        plant_cabina=np.array([cab_index[p.cabina] for p in plants], dtype=np.intp),
-        n_cabine=len(cabine),
-    )
-    if all(pt.pod in row_of for _, pt in points):
-        withdrawn = withdrawn_kwh[[row_of[pt.pod] for _, pt in points]]
-    else:
-        withdrawn = np.stack([w_row(pt.pod) for _, pt in points])
-
-    power_at_pod: dict[str, float] = {}
-    for p in plants:
-        power_at_pod[p.pod] = power_at_pod.get(p.pod, 0.0) + p.power_kw
-    for pod in sorted(pod for pod in power_at_pod if sum(q.pod == pod for q in plants) > 1):
-        warnings.append(f"piu' impianti sullo stesso POD {pod}: immissione ripartita in proporzione alla potenza")
-    injected = np.zeros((len(plants), len(hours)))
-    for j, p in enumerate(plants):
-        injected[j] = i_row(p.pod) * (p.power_kw / power_at_pod[p.pod])
-    plant_pod_set = set(plant_pods)
-    stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and i_row(pt.pod).any()]
-    if stray:
-        warnings.append("immissioni da POD senza impianto dichiarato, non conteggiate: " + ", ".join(stray[:10]))
-
-    memo = {} if memo is None else memo
-    price_key = ("price", id(prices), zone, period)
-    if price_key not in memo:
-        memo[price_key] = _hourly_prices(prices, zone, hours, rb)
-    price, price_source, price_warnings = memo[price_key]
-    warnings += price_warnings
-    cu_key = ("cu_af", tuple(sorted(community.parameters.items())), period)
-    if cu_key not in memo:
-        memo[cu_key] = _cu_af(community, hours, rb)
-    cu_af, loss_lv, loss_mv, cu_warnings = memo[cu_key]
-    warnings += cu_warnings
-
-    tariffs: dict[tuple[float, float], int] = {}
-    plant_tariff = np.empty(len(plants), dtype=np.intp)
-    for j, p in enumerate(plants):
-        key = (power_class(p.power_kw, rb).max_power_kw, geographic_correction(p.technology, p.region or region, rb))
-        plant_tariff[j] = tariffs.setdefault(key, len(tariffs))
-    tariff = np.empty((len(tariffs), len(hours)))
-    for (max_kw, fc), row in tariffs.items():
-        tariff[row] = tip_eur_mwh(max_kw, price, fc_eur_mwh=fc, rulebook=rb)
-
-    eligible = np.array([p.commissioning_date >= rb.min_commissioning_date for p in plants], dtype=bool)
-    tip_share = np.array([p.tip_share for p in plants]) * eligible
-    reduction = np.array([grant_reduction(p.grant_share, rb) for p in plants])
-    loss = None
-    if conf.avoided_losses:
-        by_voltage = {"LV": loss_lv, "MV": loss_mv, "HV": np.zeros(len(hours))}
-        loss = np.stack([by_voltage[k[2]] for k in keys])
-    energy = share_energy(withdrawn, injected, layout)
-    money = value_energy(
-        energy,
-        layout,
-        tariff,
-        plant_tariff,
-        reduction,
-        tip_share,
-        cu_af,
-        group_exempt=np.array([k[1] for k in keys], dtype=bool),
-        exempt_first_to_grant_plants=rb.exempt_priority_to_grant_plants,
-        group_loss_coefficient=loss,
-        price_eur_mwh=price,
-    )
-
-    inj_tot = energy.plant_injected.sum(axis=1)
-    inc_tot = energy.plant_incentivised.sum(axis=1)
-    tip_tot = money.plant_tip
-    excess_sets = []
-    plant_excess = np.zeros(len(plants))
-    for name, threshold, members in (
-        (
-            "sola tariffa premio",
-            rb.excess_threshold_tip_only,
-            [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share == 0],
-        ),
-        (
-            "tariffa premio e contributo in conto capitale",
-            rb.excess_threshold_with_grant,
-            [j for j, p in enumerate(plants) if tip_share[j] > 0 and p.grant_share > 0],
-        ),
-    ):
-        if not members:
-            continue
-        s = ExcessSet(
-            name,
-            threshold,
-            tuple(plants[j].id for j in members),
-            float(inj_tot[members].sum()),
-            float(inc_tot[members].sum()),
-            float(tip_tot[members].sum()),
-        )
-        excess_sets.append(s)
-        diff = max(0.0, s.share - threshold)
-        plant_excess[members] = tip_tot[members] * diff
-    if any(s.excess_eur > 0 for s in excess_sets) and not period.is_calendar_year():
-        warnings.append("la quota eccedentaria si verifica sull'anno: il valore riportato e' calcolato sul periodo")
-    if any(s.excess_eur > 0 for s in excess_sets) and community.excess_to is None:
-        warnings.append(
-            "quota eccedentaria positiva: va destinata ai consumatori diversi dalle imprese o a "
-            "finalita' sociali (indicare excess_to nel file della comunita')"
-        )
-
-    plant_results = [
-        PlantResult(
-            p.id,
-            p.owner,
-            p.cabina,
-            float(inj_tot[j]),
-            float(inc_tot[j]),
-            float(tip_tot[j]),
-            float(plant_excess[j]),
-            bool(tip_share[j] > 0),
-            p.grant_share > 0,
-        )
-        for j, p in enumerate(plants)
-    ]
-    producers: dict[str, dict[str, float]] = {}
-    for r in plant_results:
-        b = producers.setdefault(r.owner, {"incentivised_injection": 0.0, "injected": 0.0})
-        b["incentivised_injection"] += r.incentivised_kwh
-        b["injected"] += r.injected_kwh
-    consumers: dict[str, dict[str, float]] = {
-        m.id: {"shared_withdrawal": 0.0, "withdrawn": 0.0} for m in community.members
-    }
-    for k, (m, _) in enumerate(points):
-        consumers[m.id]["shared_withdrawal"] += float(energy.point_shared_withdrawal[k])
-        consumers[m.id]["withdrawn"] += float(energy.point_withdrawn[k])
-    bases = Bases(
-        producers=producers,
-        consumers=consumers,
-        non_business=frozenset(m.id for m in community.members if m.kind != "business"),
-    )
-    total_cents = eur_to_cents(float(money.plant_tip.sum() + money.valorisation.sum() + money.avoided_losses.sum()))
-    excess_cents = eur_to_cents(sum(s.excess_eur for s in excess_sets))
-    allocation = apply_regulation(
-        total_cents, community.regulation, bases, excess_cents=excess_cents, excess_to=community.excess_to
-    )
-    warnings += list(allocation.warnings)
-    return Settlement(
-        community=community,
-        period=period,
-        hours=hours,
-        zone=zone,
-        price_eur_mwh=price,
-        price_source=price_source,
-        cu_af_eur_mwh=cu_af,
-        cabine=cabine,
-        plants=plants,
-        point_pods=[pt.pod for _, pt in points],
-        point_members=[m.id for m, _ in points],
-        energy=energy,
-        money=money,
-        plant_results=plant_results,
-        excess_sets=excess_sets,
-        allocation=allocation,
-        warnings=warnings,
+    return settle_hourly(
+        community, list(pods), withdrawn_kwh, injected_kwh, period, prices, rulebook=rb, warnings=warnings, memo=memo
     )
 
 
