@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,6 +35,38 @@ def test_split_does_not_depend_on_order(total: int, w: dict[str, float]) -> None
     if sum(w.values()) <= 0:
         return
     assert split_cents(total, w) == split_cents(total, dict(reversed(list(w.items()))))
+
+
+def _split_with_fractions(total: int, w: dict[str, float], order: dict[str, int]) -> dict[str, int]:
+    """Largest remainder with exact Fractions, written from the definition (the oracle of the integer version)."""
+    exact = {k: Fraction(v) for k, v in w.items()}
+    denom = sum(exact.values(), Fraction(0))
+    quotas = {k: total * v / denom for k, v in exact.items()}
+    floors = {k: int(q) for k, q in quotas.items()}
+    ranked = sorted(quotas, key=lambda k: (-(quotas[k] - floors[k]), order.get(k, 0), k))
+    for k in ranked[: total - sum(floors.values())]:
+        floors[k] += 1
+    return floors
+
+
+@given(
+    st.integers(0, 10**9),
+    weights,
+    st.dictionaries(st.text("abcdefgh", min_size=1, max_size=4), st.integers(-3, 3)),
+)
+def test_split_equals_exact_fractions(total: int, w: dict[str, float], order: dict[str, int]) -> None:
+    if sum(w.values()) <= 0:
+        return
+    assert split_cents(total, w, order=order) == _split_with_fractions(total, w, order)
+
+
+def test_split_takes_integer_weights_and_refuses_nan() -> None:
+    assert split_cents(10, {"a": 1, "b": 3}) == {"a": 3, "b": 7}  # 2.5 and 7.5: the tie goes to "a"
+    assert split_cents(1, {"a": 1e-300, "b": 3e-300}) == {"a": 0, "b": 1}
+    with pytest.raises(ValueError):
+        split_cents(10, {"a": float("nan"), "b": 1.0})
+    with pytest.raises(ValueError):
+        split_cents(10, {"a": -1.0, "b": 1.0})
 
 
 def test_ties_go_to_the_smallest_id() -> None:

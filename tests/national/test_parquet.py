@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
 from condivisa.errors import InputError
 from condivisa.national.generator import NationalSpec, generate_community, national_slots
-from condivisa.national.parquet import Dataset, open_dataset, readings_path, write_dataset, year_grid
+from condivisa.national.parquet import Dataset, Entry, open_dataset, readings_path, write_dataset, year_grid
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +103,58 @@ def test_errors_name_the_file(dataset: Dataset, tmp_path: Path) -> None:
     march.unlink()
     with pytest.raises(InputError, match="non leggibili"):
         broken.read_arrays(e)
+
+
+def _copy_community(dataset: Dataset, e: Entry, to: Path) -> Dataset:
+    for src in (dataset.directory / "readings").rglob(f"part-{e.id}.parquet"):
+        dst = to / src.relative_to(dataset.directory)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(src.read_bytes())
+    return Dataset(to, 2025, (e,))
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "field"),
+    [
+        (lambda t: t.set_column(3, "withdrawn_wh", pc.negate(t.column("withdrawn_wh"))), "negativa", "withdrawn_wh"),
+        (lambda t: t.slice(0, 0), "vuoto", None),
+        (
+            lambda t: t.set_column(4, "injected_wh", pc.add(t.column("injected_wh").cast(pa.float64()), 0.5)),
+            "double",
+            "injected_wh",
+        ),
+        (lambda t: t.set_column(3, "withdrawn_wh", t.column("withdrawn_wh").cast(pa.int64())), None, None),
+    ],
+)
+def test_each_file_is_checked_and_named(
+    dataset: Dataset, tmp_path: Path, change: Any, message: str | None, field: str | None
+) -> None:
+    """Negative, missing or non-integer energies, or an empty month, are refused naming the file; a file of int64
+    among int32 ones reads the same (the months are read in one scan, with a file-by-file fallback)."""
+    e = dataset.entries[2]
+    copy = _copy_community(dataset, e, tmp_path)
+    june = readings_path(tmp_path, e.zone, e.cabine[0], "2025-06", e.id)
+    pq.write_table(change(pq.read_table(june)), june)
+    if message is None:
+        assert np.array_equal(copy.read_arrays(e).withdrawn_wh, dataset.read_arrays(e).withdrawn_wh)
+        return
+    with pytest.raises(InputError, match=message) as info:
+        copy.read_kwh(e)
+    assert str(june) in str(info.value)
+    if field is not None:
+        assert field in str(info.value)
+
+
+def test_kwh_equals_wh_over_1000_and_reuses_buffers(dataset: Dataset) -> None:
+    e = dataset.entries[0]
+    arrays = dataset.read_arrays(e)
+    pods, w, i = dataset.read_kwh(e)
+    assert pods == arrays.pods
+    assert np.array_equal(w, arrays.withdrawn_wh / 1000.0) and np.array_equal(i, arrays.injected_wh / 1000.0)
+    other = next(x for x in dataset.entries if x.pods == e.pods and x.id != e.id)
+    _, w2, i2 = dataset.read_kwh(other, out=(w, i))
+    assert w2 is w and i2 is i  # filled in place
+    assert np.array_equal(w2, dataset.read_arrays(other).withdrawn_wh / 1000.0)
+    wrong = (np.empty((1, 1)), np.empty((1, 1)))
+    _, w3, _ = dataset.read_kwh(other, out=wrong)
+    assert w3 is not wrong[0] and np.array_equal(w3, w2)

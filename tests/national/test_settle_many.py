@@ -6,6 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,26 +104,118 @@ def test_local_cluster_equals_in_process(dataset: Dataset, in_process: list[Comm
     assert all(":" in k for k in r.worker_peak_mib)
 
 
-def test_database_source_on_sqlite(dataset: Dataset, in_process: list[CommunityRecord], tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'nat.db'}"
+def _store_sample(url: str, dataset: Dataset) -> dict[str, str]:
+    """Store three communities of the dataset (one over two cabine) with their readings and prices; returns the
+    database id of each and the dataset id it came from."""
     upgrade(url)
     engine = make_engine(url)
     chosen = [e for e in dataset.entries if len(e.cabine) > 1][:1] + list(dataset.entries[:2])
     stored: dict[str, str] = {}
-    with session_factory(engine)() as session:
-        for e in chosen:
-            cid = save_community(session, dataset.community(e.id), source="test")
-            import_readings(engine, cid, dataset.read_readings(e), source="test", audit=False)
-            stored[str(cid)] = e.id
-    import_prices(engine, dataset.prices(), source="test")
-    engine.dispose()
+    try:
+        with session_factory(engine)() as session:
+            for e in chosen:
+                cid = save_community(session, dataset.community(e.id), source="test")
+                import_readings(engine, cid, dataset.read_readings(e), source="test", audit=False)
+                stored[str(cid)] = e.id
+        import_prices(engine, dataset.prices(), source="test")
+    finally:
+        engine.dispose()
+    return stored
 
-    r = settle_many(url, year=YEAR)
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh database on the PostgreSQL server of 127.0.0.1:5432."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nat.db'}"
+        return
+    import psycopg
+    from psycopg import sql
+
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+    try:
+        psycopg.connect(admin).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL non raggiungibile su 127.0.0.1:5432: {exc}")
+    name = f"condivisa_national_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_database_source(dataset: Dataset, in_process: list[CommunityRecord], database_url: str) -> None:
+    stored = _store_sample(database_url, dataset)
+    r = settle_many(database_url, year=YEAR)
     assert r.failures == []
     by_id = {x.id: x for x in in_process}
     assert sorted(x.id for x in r.records) == sorted(stored)
     for x in r.records:
         assert same(x, by_id[stored[x.id]], skip=("id",)) == [], x.id
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def remote_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Dask scheduler and two worker processes started with the ``dask`` command, on loopback."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("dask")
+    common = ["--no-dashboard"]
+    worker = ["worker", address, "--nthreads", "1", "--nworkers", "1", "--memory-limit", "2GiB"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), *common],
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / "scheduler.log").open("wb"),
+        )
+    ]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            for k in range(2):
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "dask", *worker, "--local-directory", str(logs), *common],
+                        stdout=subprocess.DEVNULL,
+                        stderr=(logs / f"worker{k}.log").open("wb"),
+                    )
+                )
+            client.wait_for_workers(2, timeout=120)  # type: ignore[no-untyped-call]
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_remote_scheduler_over_tcp(dataset: Dataset, in_process: list[CommunityRecord], remote_scheduler: str) -> None:
+    r = settle_many(dataset.directory, scheduler=remote_scheduler, batch=3)
+    assert r.failures == [] and r.workers == 2 and r.scheduler == remote_scheduler
+    assert [x.id for x in r.records] == [x.id for x in in_process]
+    for a, b in zip(r.records, in_process, strict=True):
+        assert same(a, b) == [], a.id
+    # The tasks ran in the worker processes, not in this one.
+    pids = {int(k.rsplit(":", 1)[1]) for k in r.worker_peak_mib}
+    assert os.getpid() not in pids and len(pids) >= 1
+
+
+def test_unreachable_scheduler_is_a_clear_error(dataset: Dataset) -> None:
+    with pytest.raises(InputError, match="non raggiungibile"):
+        settle_many(dataset.directory, scheduler=f"tcp://127.0.0.1:{_free_port()}", ids=["c0001"], connect_timeout=3)
 
 
 def test_records_written_and_read_back(in_process: list[CommunityRecord], tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 
 
 def eur_to_cents(amount_eur: float) -> int:
@@ -41,17 +41,25 @@ def split_cents(
     """
     if total_cents < 0:
         raise ValueError(f"importo negativo da ripartire: {total_cents} centesimi")
-    exact = {k: Fraction(w) for k, w in weights.items()}
-    if any(w < 0 for w in exact.values()):
+    # Exact integers instead of Fractions (same quotas, about ten times faster): every weight is n/d exactly
+    # (a float's d is a power of two), so over the common denominator D the weights are the integers n*D/d, and
+    # the quota of key k is total*W_k/S with S their sum: floor and remainder by integer division.
+    ratios = {k: w.as_integer_ratio() for k, w in weights.items()}
+    if any(n < 0 for n, _ in ratios.values()):
         raise ValueError("pesi negativi nella ripartizione")
-    denom = sum(exact.values(), Fraction(0))
+    common = math.lcm(*(d for _, d in ratios.values())) if ratios else 1
+    scaled = {k: n * (common // d) for k, (n, d) in ratios.items()}
+    denom = sum(scaled.values())
     if denom == 0:
         raise ValueError("pesi tutti nulli: nulla su cui ripartire")
-    quotas = {k: total_cents * w / denom for k, w in exact.items()}
-    floors = {k: int(q) for k, q in quotas.items()}
+    floors: dict[str, int] = {}
+    remainders: dict[str, int] = {}
+    for k, w in scaled.items():
+        floors[k], remainders[k] = divmod(total_cents * w, denom)
     left = total_cents - sum(floors.values())
-    rank = order or {}
-    ranked = sorted(quotas, key=lambda k: (-(quotas[k] - floors[k]), rank.get(k, 0), k))
-    for k in ranked[:left]:
-        floors[k] += 1
+    if left:
+        rank = order or {}
+        ranked = sorted(scaled, key=lambda k: (-remainders[k], rank.get(k, 0), k))
+        for k in ranked[:left]:
+            floors[k] += 1
     return floors

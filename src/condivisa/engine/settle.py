@@ -341,7 +341,10 @@ def settle_hourly(
         n_cabine=len(cabine),
     )
     if all(pt.pod in row_of for _, pt in points):
-        withdrawn = withdrawn_kwh[[row_of[pt.pod] for _, pt in points]]
+        order = [row_of[pt.pod] for _, pt in points]
+        # Rows already in layout order (as a dataset written by the engine's order has them): no copy.
+        same = order == list(range(withdrawn_kwh.shape[0]))
+        withdrawn = withdrawn_kwh if same else withdrawn_kwh[order]
     else:
         withdrawn = np.stack([w_row(pt.pod) for _, pt in points])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -34,13 +35,19 @@ class Period:
         return pd.Timestamp(self.end + dt.timedelta(days=1)).tz_localize(LOCAL_TZ).tz_convert("UTC")
 
     def hours(self) -> pd.DatetimeIndex:
-        """UTC start of every hour in the period (23 or 25 on DST days)."""
-        return pd.date_range(self.start_utc, self.end_utc, freq="h", inclusive="left")
+        """UTC start of every hour in the period (23 or 25 on DST days); an immutable index, built once per period."""
+        return _hours(self.start, self.end)
 
     def is_calendar_year(self) -> bool:
         return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) and (
             self.start.year == self.end.year
         )
+
+
+@lru_cache(maxsize=256)
+def _hours(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
+    period = Period(start, end)
+    return pd.date_range(period.start_utc, period.end_utc, freq="h", inclusive="left")
 
 
 def iso_local(instants: pd.Series | pd.DatetimeIndex) -> npt.NDArray[np.str_]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs
 import pyarrow.parquet as pq
 
 from condivisa.engine.timegrid import LOCAL_TZ, Period
@@ -56,6 +58,8 @@ _WRITE_OPTIONS: dict[str, Any] = {
     },
 }
 _READ_COLUMNS = ["pod", "timestamp", "withdrawn_wh", "injected_wh"]
+_FORMAT = pads.ParquetFileFormat()
+_LOCAL_FS = pyarrow.fs.LocalFileSystem()
 _SCHEMA = pa.schema(
     [
         ("community", pa.dictionary(pa.int32(), pa.string())),
@@ -333,67 +337,154 @@ class Dataset:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return Prices(frame=frame.sort_values(["zone", "timestamp"]).reset_index(drop=True), source=str(path))
 
-    def read_arrays(self, entry: Entry) -> CommunityArrays:
-        """Read a community's year of readings: for each of its cabine, its 12 monthly files.
+    @cached_property
+    def _month_ticks(self) -> dict[tuple[int, int], npt.NDArray[np.int64]]:
+        """Expected instants of each month, by (month index, ticks per second): filled as files are read."""
+        return {}
 
-        Raises
-        ------
-        InputError
-            A file missing or unreadable, or not holding every hour of its month for each of its points.
+    def _expected_ticks(self, m: int, per_second: int) -> npt.NDArray[np.int64]:
+        key = (m, per_second)
+        got = self._month_ticks.get(key)
+        if got is None:
+            grid = self.grid
+            got = self._month_ticks[key] = grid.seconds[grid.bounds[m] : grid.bounds[m + 1]] * per_second
+        return got
+
+    def _cabina_table(self, paths: list[Path]) -> pa.Table:
+        """The files of one cabina (its months, in order) read by one scan: one chunk per file.
+
+        One call into Arrow for the twelve files instead of twelve: less set-up per file, and the GIL released once.
+        On any failure the files are read one by one, so that the error names the file at fault.
         """
-        grid = self.grid
-        seconds = grid.seconds
-        h = len(grid.hours)
-        pods: list[str] = []
-        blocks_w, blocks_i = [], []
-        for cabina in entry.cabine:
-            w: WhArray | None = None
-            inj: WhArray | None = None
-            cab_pods: list[str] = []
-            for m, month in enumerate(grid.months):
-                a, b = grid.bounds[m], grid.bounds[m + 1]
-                n = b - a
-                path = readings_path(self.directory, entry.zone, cabina, month, entry.id)
+        try:
+            schema = pq.read_schema(paths[0])
+            scan = pads.FileSystemDataset.from_paths(
+                [str(path) for path in paths], schema=schema, format=_FORMAT, filesystem=_LOCAL_FS
+            )
+            # One thread: a task is one core's work (a Dask worker has one thread, the client loop too).
+            table = scan.to_table(columns=_READ_COLUMNS, use_threads=False, batch_size=1 << 30)
+        except (FileNotFoundError, OSError, pa.ArrowException, KeyError) as scan_error:
+            first: pa.Schema | None = None
+            for path in paths:
                 try:
-                    # One thread: a task is one core's work (a Dask worker has one thread, the client loop too).
-                    table = pq.ParquetFile(path).read(columns=_READ_COLUMNS, use_threads=False)
-                except (FileNotFoundError, OSError, pa.ArrowInvalid) as exc:
+                    schema = pq.ParquetFile(path).read(columns=_READ_COLUMNS, use_threads=False).schema
+                except (FileNotFoundError, OSError, pa.ArrowException, KeyError) as exc:
                     raise InputError.one(f"letture non leggibili ({exc})", file=str(path)) from None
-                pod_col = table.column("pod").combine_chunks()
-                if not isinstance(pod_col, pa.DictionaryArray) or table.num_rows % n:
-                    raise InputError.one(f"attese {n} ore per POD, righe {table.num_rows}", file=str(path))
-                p = table.num_rows // n
-                idx = pod_col.indices.to_numpy(zero_copy_only=False).reshape(p, n)
-                names = pod_col.dictionary.to_pylist()
-                file_pods = [str(names[i]) for i in idx[:, 0]]
-                ticks, per_second = _ticks(table.column("timestamp"), path)
-                ts = ticks.reshape(p, n)
-                if (idx != idx[:, :1]).any() or (ts != seconds[None, a:b] * per_second).any():
+                first = first or schema
+                for name in _READ_COLUMNS:
+                    if schema.field(name).type != first.field(name).type:
+                        raise InputError.one(
+                            f"tipo {schema.field(name).type} diverso da {first.field(name).type} del primo mese",
+                            file=str(path),
+                            field=name,
+                        ) from None
+            raise InputError.one(f"letture non leggibili insieme ({scan_error})", file=str(paths[0])) from None
+        return table
+
+    def _blocks(self, entry: Entry) -> Iterator[_Block]:
+        """The validated (cabina, month) blocks of a community's readings, cabina by cabina, month by month."""
+        grid = self.grid
+        base = self.directory / "readings" / f"zone={entry.zone}"
+        name = f"part-{entry.id}.parquet"
+        for c, cabina in enumerate(entry.cabine):
+            paths = [base / f"cabina={cabina}" / f"month={month}" / name for month in grid.months]
+            table = self._cabina_table(paths)
+            chunks = {column: table.column(column).chunks for column in _READ_COLUMNS}
+            sizes = [len(chunk) for chunk in chunks["pod"]]
+            if len(sizes) != len(paths) or any([len(x) for x in chunks[k]] != sizes for k in _READ_COLUMNS):
+                # A file with no rows, or split in more than one chunk: tell which.
+                for path in paths:
+                    if not pq.ParquetFile(path).metadata.num_rows:
+                        raise InputError.one("file di letture vuoto", file=str(path))
+                raise InputError.one("file di letture in piu' parti non previste", file=str(paths[0]))
+            cab_pods: list[str] | None = None
+            for m, (month, path) in enumerate(zip(grid.months, paths, strict=True)):
+                n = grid.bounds[m + 1] - grid.bounds[m]
+                rows = sizes[m]
+                if not rows:
+                    raise InputError.one("file di letture vuoto", file=str(path))
+                pod_arr = chunks["pod"][m]
+                if not isinstance(pod_arr, pa.DictionaryArray) or rows % n:
+                    raise InputError.one(f"attese {n} ore per POD, righe {rows}", file=str(path))
+                p = rows // n
+                idx = pod_arr.indices.to_numpy(zero_copy_only=False).reshape(p, n)
+                ticks, per_second = _ticks(chunks["timestamp"][m], table.schema.field("timestamp").type, path)
+                if (idx != idx[:, :1]).any() or (ticks.reshape(p, n) != self._expected_ticks(m, per_second)).any():
                     raise InputError.one(
                         f"le letture devono coprire ogni ora del mese {month} per ogni POD, ordinate per POD e ora",
                         file=str(path),
                     )
-                if w is None:
+                names = pod_arr.dictionary.to_pylist()
+                file_pods = [str(names[i]) for i in idx[:, 0]]
+                if cab_pods is None:
                     cab_pods = file_pods
-                    w = np.empty((p, h), dtype=np.int32)
-                    inj = np.empty((p, h), dtype=np.int32)
                 elif file_pods != cab_pods:
                     raise InputError.one(f"POD diversi da quelli di {grid.months[0]}", file=str(path))
-                assert inj is not None
-                for name, out in (("withdrawn_wh", w), ("injected_wh", inj)):
-                    col = table.column(name)
-                    if col.null_count:
-                        raise InputError.one("letture mancanti (valori nulli)", file=str(path), field=name)
-                    out[:, a:b] = col.to_numpy().reshape(p, n)
-            assert w is not None and inj is not None
-            pods += cab_pods
-            blocks_w.append(w)
-            blocks_i.append(inj)
-        withdrawn = blocks_w[0] if len(blocks_w) == 1 else np.concatenate(blocks_w)
-        injected = blocks_i[0] if len(blocks_i) == 1 else np.concatenate(blocks_i)
-        if (withdrawn < 0).any() or (injected < 0).any():
-            raise InputError.one("energia negativa nelle letture", file=str(self.directory / "readings"))
-        return CommunityArrays(pods, withdrawn, injected)
+                w = _energy(chunks["withdrawn_wh"][m], path, "withdrawn_wh").reshape(p, n)
+                i = _energy(chunks["injected_wh"][m], path, "injected_wh").reshape(p, n)
+                yield _Block(c, m, cab_pods, w, i)
+
+    def _read_into(
+        self,
+        entry: Entry,
+        convert: Callable[[WhArray, npt.NDArray[Any]], None],
+        dtype: type[np.generic],
+        out: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None,
+    ) -> tuple[list[str], npt.NDArray[Any], npt.NDArray[Any]]:
+        """Read every block (the files' memory, not copied), then convert each into one (P, H) array per energy,
+        ``out``'s arrays where they have the shape and type (a caller reading many communities reuses them)."""
+        blocks = list(self._blocks(entry))
+        first_row: dict[int, int] = {}
+        pods: list[str] = []
+        for block in blocks:
+            if block.cabina not in first_row:
+                first_row[block.cabina] = len(pods)
+                pods += block.pods
+        shape = (len(pods), len(self.grid.hours))
+        if out is not None and all(a.shape == shape and a.dtype == dtype and a.flags.writeable for a in out):
+            w, inj = out
+        else:
+            w, inj = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+        bounds = self.grid.bounds
+        for block in blocks:
+            rows = slice(first_row[block.cabina], first_row[block.cabina] + len(block.pods))
+            hours = slice(bounds[block.month], bounds[block.month + 1])
+            convert(block.withdrawn_wh, w[rows, hours])
+            convert(block.injected_wh, inj[rows, hours])
+        return pods, w, inj
+
+    def read_arrays(self, entry: Entry) -> CommunityArrays:
+        """Read a community's year of readings [Wh]: for each of its cabine, its 12 monthly files.
+
+        Raises
+        ------
+        InputError
+            A file missing or unreadable, or not holding every hour of its month for each of its points, or
+            holding a missing or negative energy.
+        """
+        pods, w, inj = self._read_into(entry, _copy_wh, np.int32)
+        return CommunityArrays(pods, w, inj)
+
+    def read_kwh(
+        self, entry: Entry, out: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
+    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """A community's points and hourly withdrawal and injection [kWh] (float64, series-major), as the engine
+        takes them: the same numbers as ``read_arrays(entry).withdrawn_wh / 1000.0``, converted while reading.
+
+        Parameters
+        ----------
+        entry : Entry
+        out : pair of (P, H) float64 arrays, optional
+            Arrays to fill and return when they have the community's shape (they are overwritten): a loop over
+            many communities passes the previous community's arrays, once it is done with them, instead of
+            allocating about 14 MB per community of 100 points.
+
+        Raises
+        ------
+        InputError
+            As :meth:`read_arrays`.
+        """
+        return self._read_into(entry, _wh_to_kwh, np.float64, out)
 
     def read_readings(self, entry: Entry) -> Readings:
         """A community's readings as :class:`~condivisa.ingest.readings.Readings` (kWh), as the engine takes."""
@@ -420,22 +511,56 @@ def arrays_to_readings(arrays: CommunityArrays, hours: pd.DatetimeIndex, *, sour
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
-def _ticks(column: pa.ChunkedArray, path: Path) -> tuple[npt.NDArray[np.int64], int]:
-    """A timestamp column as its raw int64 ticks since the epoch, and the ticks per second of its unit.
+def _ticks(array: pa.Array, type_: pa.DataType, path: Path) -> tuple[npt.NDArray[np.int64], int]:
+    """A timestamp array as its raw int64 ticks since the epoch, and the ticks per second of its unit.
 
     Read without casting (Parquet stores the instants as milliseconds): a cast to seconds cost about as much as
     decoding the file. Callers compare against ``seconds * ticks_per_second``, which also refuses instants that
     are not on the whole second.
     """
-    if not pa.types.is_timestamp(column.type) or column.type.tz is None:
+    if not pa.types.is_timestamp(type_) or type_.tz is None:
         raise InputError.one(
             "timestamp deve essere un istante con fuso orario (UTC)", file=str(path), field="timestamp"
         )
-    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if array.null_count:
         raise InputError.one("istanti mancanti", file=str(path), field="timestamp")
     values = np.asarray(array.to_numpy(zero_copy_only=False)).view(np.int64)
-    return values, _TICKS_PER_SECOND[column.type.unit]
+    return values, _TICKS_PER_SECOND[type_.unit]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One readings file, validated: its cabina and month (indices), points, and (P, n) energies [Wh]."""
+
+    cabina: int
+    month: int
+    pods: list[str]
+    withdrawn_wh: WhArray
+    injected_wh: WhArray
+
+
+def _energy(array: pa.Array, path: Path, name: str) -> WhArray:
+    """An energy column as int32 Wh (zero-copy where the file holds int32), refusing nulls and negatives."""
+    if array.null_count:
+        raise InputError.one("letture mancanti (valori nulli)", file=str(path), field=name)
+    if not pa.types.is_integer(array.type):
+        raise InputError.one(f"energia in Wh interi attesa, trovato {array.type}", file=str(path), field=name)
+    values = np.asarray(array.to_numpy(zero_copy_only=False))
+    if values.size and values.min() < 0:
+        raise InputError.one("energia negativa nelle letture", file=str(path), field=name)
+    if values.dtype != np.int32:
+        if values.size and values.max() > np.iinfo(np.int32).max:
+            raise InputError.one("energia fuori scala (oltre 2^31 Wh)", file=str(path), field=name)
+        values = values.astype(np.int32)
+    return values
+
+
+def _copy_wh(src: WhArray, out: npt.NDArray[Any]) -> None:
+    out[...] = src
+
+
+def _wh_to_kwh(src: WhArray, out: npt.NDArray[Any]) -> None:
+    np.divide(src, 1000.0, out=out)
 
 
 def open_dataset(directory: Path | str) -> Dataset:

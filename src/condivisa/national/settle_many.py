@@ -225,6 +225,7 @@ def _run_dataset(task: Task, out: TaskResult) -> None:
     all_prices = ds.prices()
     by_zone: dict[str, Prices] = {}
     memo: dict[Any, Any] = {}
+    spare: tuple[FloatArray, FloatArray] | None = None  # the previous community's arrays, refilled by the next
     for cid in task.ids:
         t0 = time.perf_counter()
         try:
@@ -239,12 +240,13 @@ def _run_dataset(task: Task, out: TaskResult) -> None:
                 t1 = time.perf_counter()
                 s = settle(community, readings, prices, period=period, rulebook=rb, source=cid)
             else:
-                arrays = ds.read_arrays(entry)
-                w = arrays.withdrawn_wh / 1000.0
-                i = arrays.injected_wh / 1000.0
+                pods, w, i = ds.read_kwh(entry, out=spare)
                 t1 = time.perf_counter()
-                s = settle_arrays(community, arrays.pods, w, i, period, prices, rulebook=rb, source=cid, memo=memo)
+                s = settle_arrays(community, pods, w, i, period, prices, rulebook=rb, source=cid, memo=memo)
             out.records.append(record_of(cid, s))
+            del s  # nothing of the settlement is kept: its arrays can be refilled
+            if task.engine != "settle":
+                spare = (w, i)
         except InputError as exc:
             t1 = time.perf_counter()
             out.failures.append((cid, str(exc)))
@@ -402,6 +404,7 @@ def settle_many(
     year: int | None = None,
     ids: Sequence[str] | None = None,
     engine: EngineKind = "arrays",
+    connect_timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> SettleManyResult:
     """Settle every community of a source.
@@ -429,6 +432,8 @@ def settle_many(
     engine : {"arrays", "settle"}
         For a dataset: the engine's array core on the stored series (default) or :func:`condivisa.engine.settle`
         on long readings. A database always goes through :func:`condivisa.engine.settle`.
+    connect_timeout : float
+        Seconds to wait for a remote scheduler before giving up [s].
     progress : callable, optional
         Called with (communities done, total).
 
@@ -467,7 +472,7 @@ def settle_many(
             client = Client(cluster)  # type: ignore[no-untyped-call]
         else:
             try:
-                client = Client(scheduler, timeout=30)  # type: ignore[no-untyped-call]
+                client = Client(scheduler, timeout=connect_timeout)  # type: ignore[no-untyped-call]
             except OSError as exc:
                 raise InputError.one(f"scheduler {scheduler} non raggiungibile ({exc})", field="scheduler") from None
         try:
