@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 from condivisa.cli.app import app
 from condivisa.store import make_engine, session_factory, upgrade
 from condivisa.store.gdpr import pseudonym
-from condivisa.store.models import MemberRow
+from condivisa.store.models import MemberRow, MunicipalityRow
+from condivisa.store.models_desk import DeskTicketRow
 from tests.store.settled import store_settled
 
 runner = CliRunner()
@@ -71,6 +73,55 @@ def test_gdpr_export_and_erase(stored: tuple[str, int], tmp_path: Path) -> None:
 
     res = runner.invoke(app, ["ledger", "verify", "--db", url])
     assert res.exit_code == 0, res.output
+
+
+def _tickets(url: str) -> dict[str, tuple[str, str]]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            return {t.token: (t.contact_name, t.contact_email) for t in s.scalars(select(DeskTicketRow))}
+    finally:
+        engine.dispose()
+
+
+def test_gdpr_erase_other_texts(stored: tuple[str, int]) -> None:
+    url, cid = stored
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            town = MunicipalityRow(name="Borgo", slug="borgo", region="Piemonte")
+            s.add(town)
+            s.flush()
+            for ext in ("m10", "m11"):
+                m = s.scalars(select(MemberRow).where(MemberRow.external_id == ext)).one()
+                s.add(
+                    DeskTicketRow(
+                        municipality_id=town.id,
+                        token=ext,
+                        subject="cer",
+                        form="household",
+                        answers={},
+                        orientation={},
+                        estimate={},
+                        contact_name=m.name,
+                        contact_email=str(m.email),
+                        consent_at=dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
+                    )
+                )
+            s.commit()
+    finally:
+        engine.dispose()
+    kept = _tickets(url)["m10"]
+    res = runner.invoke(app, ["gdpr", "erase", str(cid), "m10", "--db", url, "--yes", "--keep-other-texts"])
+    assert res.exit_code == 0, res.output
+    assert _tickets(url)["m10"] == kept
+    assert "desk_tickets.contact_email" in res.stderr and "Dati ancora presenti" in res.stderr
+
+    res = runner.invoke(app, ["gdpr", "erase", str(cid), "m11", "--db", url, "--yes"])
+    assert res.exit_code == 0, res.output
+    name, email = _tickets(url)["m11"]
+    assert name == pseudonym(cid, "m11") and email.endswith("@invalid")
+    assert "desk_tickets 1" in res.stdout and "Dati ancora presenti" not in res.stderr
 
 
 def test_backup_restore_messages(stored: tuple[str, int], tmp_path: Path) -> None:

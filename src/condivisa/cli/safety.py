@@ -154,10 +154,20 @@ def gdpr_erase_cmd(
             "passate non si potranno piu' ricalcolare)",
         ),
     ] = False,
+    keep_other_texts: Annotated[
+        bool,
+        typer.Option(
+            "--keep-other-texts",
+            help="non modificare i dati fuori dai registri del socio (sportello, iscrizioni, verbali...): solo "
+            "segnalarli",
+        ),
+    ] = False,
     db: DbUrl = DEFAULT_URL,
 ) -> None:
     """Cancella i dati personali di un socio (art. 17 GDPR): nome sostituito da uno pseudonimo, email, IBAN e
     account rimossi; ripartizioni e pagamenti restano, pseudonimizzati, per gli obblighi contabili (art. 2220 c.c.).
+    Anche fuori dai registri del socio: richieste allo sportello, iscrizioni agli eventi e profili con la sua email
+    pseudonimizzati; nome, email e IBAN nei testi (ordini del giorno, note...) sostituiti, il resto del testo resta.
     """
     from condivisa.store import audit
     from condivisa.store.gdpr import erase_member
@@ -172,7 +182,13 @@ def gdpr_erase_cmd(
         engine = _engine(db)
         try:
             with audit.actor(label="cli"), session_factory(engine)() as session:
-                report = erase_member(session, community_id, member, delete_readings=delete_readings)
+                report = erase_member(
+                    session,
+                    community_id,
+                    member,
+                    delete_readings=delete_readings,
+                    scrub_texts=not keep_other_texts,
+                )
         finally:
             engine.dispose()
         changed = ", ".join(f"{k} {v}" for k, v in report.changed.items() if v)
@@ -180,7 +196,7 @@ def gdpr_erase_cmd(
         for warning in report.warnings:
             err.print(f"[yellow]{warning}[/yellow]")
         if report.remaining:
-            err.print("[yellow]Dati ancora presenti altrove (verificare a mano):[/yellow]")
+            err.print("[yellow]Dati ancora presenti (motivi negli avvisi sopra; verificare a mano):[/yellow]")
             for hit in report.remaining:
                 err.print(f"  {hit.table}.{hit.column} riga {hit.key}")
 

@@ -16,6 +16,18 @@ everything that says who the person is goes:
 - ``role_assignments`` of the member: deleted; a user account left with no role is pseudonymised (email
   ``cancellato-<hash>@invalid``, display name the pseudonym, password unusable, inactive); an account that keeps
   other roles (a manager who was also a member) is left as it is and listed in the report;
+- data held **outside the member's records** (:mod:`condivisa.store.gdpr_texts`; ``scrub_texts=False`` only
+  reports it): desk tickets, event registrations and matchmaking profiles under one of the member's emails
+  (current, former ones from the audit log, their account's; without case) are the same person: name → the
+  pseudonym, email → ``cancellato-<hash>@invalid`` (NULL where the column allows it), phone → NULL, profile
+  deactivated; the public register's contact email and a municipality's email → NULL; a mailing-list subscription
+  is deleted; statuses, attendance, dates and answers stay. In every other text and JSON column (assembly chair,
+  secretary and agenda, district team, ticket answers, notes...) each whole-word occurrence of the member's names
+  (a two-word name also reversed), emails, IBANs and those phones is replaced in place: names by the pseudonym,
+  the rest by ``[cancellato]``; the surrounding text stays. Left as they are and explained in the report's
+  ``warnings``: a contact row with the member's name under another email (a possible namesake), member ids and
+  other links between rows, what the ledger's hashes cover, other members' and accounts' rows, a value found only
+  inside another word, a change a unique constraint refuses;
 - ``audit_log``: the before/after values of personal fields and any text holding the old name, email or IBAN
   become ``[cancellato]``;
 - readings, corrections and quarantined readings of the member's PODs are deleted only when the community agrees
@@ -28,7 +40,9 @@ The hash-chained ledger is untouched and still verifies: its payloads hold membe
 hashes only (see :mod:`condivisa.store.ledger`), never names, emails or IBANs. A member id must therefore not be
 personal data itself (do not use tax codes or names as ``id`` in community files).
 
-The erasure is recorded in the audit log (action ``gdpr_erase``, with counts and the pseudonym only).
+The erasure is recorded in the audit log (action ``gdpr_erase``, with counts and the pseudonym only). Afterwards
+every text and JSON column of every table is searched again for the old values (:func:`find_text`): what is
+left is the report's ``remaining``, each with its reason in ``warnings``.
 """
 
 from __future__ import annotations
@@ -42,7 +56,8 @@ from typing import Any
 from sqlalchemy import JSON, String, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from condivisa.store import audit
+from condivisa.store import audit, gdpr_texts
+from condivisa.store.gdpr_texts import Identity, Outcome, contains_any, erase_contacts, explain, scrub_tables
 from condivisa.store.models import (
     Base,
     CampaignRewardRow,
@@ -72,7 +87,7 @@ from condivisa.store.repository import NotFoundError
 
 EXPORT_FORMAT = "condivisa-gdpr-export"
 EXPORT_VERSION = 1
-ERASED = "[cancellato]"
+ERASED = gdpr_texts.ERASED
 PSEUDONYM_PREFIX = "Socio cancellato"
 
 
@@ -424,10 +439,7 @@ def find_text(session: Session, needles: list[str], *, limit_per_column: int = 2
         keys = list(table.primary_key.columns)
         for column in table.columns:
             if isinstance(column.type, String):
-                cond = or_(
-                    *[column.contains(n, autoescape=True) for n in wanted],
-                    *[func.lower(column).contains(n, autoescape=True) for n in lowered],
-                )
+                cond = contains_any(column, wanted)
                 for row in conn.execute(select(*keys).where(cond).limit(limit_per_column)):
                     hits.append(TextHit(table.name, column.name, "/".join(str(v) for v in row)))
             elif isinstance(column.type, JSON):
@@ -447,8 +459,9 @@ def find_text(session: Session, needles: list[str], *, limit_per_column: int = 2
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What :func:`erase_member` changed, and the stored texts that still hold the old data (``remaining``:
-    outside the member's own records, e.g. a desk ticket under the same email; to be checked by hand)."""
+    """What :func:`erase_member` changed (rows per table), and the stored texts that still hold the old data
+    (``remaining``: what could not be changed, each reason in ``warnings``, e.g. a possible namesake's desk ticket
+    under another email; to be checked by hand)."""
 
     community_id: int
     member: str
@@ -491,8 +504,28 @@ def _scrub(value: Any, needles: list[str], fields: bool) -> tuple[Any, bool]:
     return value, False
 
 
+def _history(entries: list[dict[str, Any]], identity: Identity, alias: str) -> None:
+    """Add to ``identity`` the names, emails and IBANs that audit entries about the member's rows once held."""
+    kinds = {"name": "name", "display_name": "name", "email": "email", "iban": "iban"}
+    for entry in entries:
+        changes = entry.get("changes")
+        if not isinstance(changes, dict):
+            continue
+        for column, value in changes.items():
+            kind = kinds.get(column)
+            if kind is None or not isinstance(value, dict):
+                continue
+            for side in ("before", "after"):
+                identity.add(kind, value.get(side), skip=(alias,))
+
+
 def erase_member(
-    session: Session, community_id: int, member_external_id: str, *, delete_readings: bool = False
+    session: Session,
+    community_id: int,
+    member_external_id: str,
+    *,
+    delete_readings: bool = False,
+    scrub_texts: bool = True,
 ) -> ErasureReport:
     """Erase a member's personal data, keeping the accounting records in pseudonymised form; commits.
 
@@ -507,6 +540,10 @@ def erase_member(
     delete_readings : bool
         Also delete the readings, corrections and quarantined readings of the member's PODs (only if the
         community agrees: past settlements can then no longer be recomputed).
+    scrub_texts : bool
+        Also erase the member's data held outside their own records (contact rows under their email, names,
+        emails and IBANs in any text: see :mod:`condivisa.store.gdpr_texts`); False only reports them
+        (``remaining``).
 
     Raises
     ------
@@ -521,8 +558,18 @@ def erase_member(
         keys = _member_objects(session, member)
         user_ids = sorted({int(u) for u in keys["users"]})
         users = [u for u in (session.get(User, uid) for uid in user_ids) if u is not None]
-        needles = [v for v in (member.name, member.email, member.iban) if v and v != alias]
-        needles += [v for u in users for v in (u.email, u.display_name) if v]
+        identity = Identity()
+        identity.add("name", member.name, skip=(alias,))
+        identity.add("email", member.email)
+        identity.add("iban", member.iban)
+        batch_ids = select(PaymentBatchRow.id).where(PaymentBatchRow.community_id == community_id)
+        for name, iban in session.execute(
+            select(PaymentRow.name, PaymentRow.iban).where(PaymentRow.batch_id.in_(batch_ids), PaymentRow.member == ext)
+        ):
+            identity.add("name", name, skip=(alias,))
+            identity.add("iban", iban)
+        history = _audit_about(session, {t: ids for t, ids in keys.items() if t != "users"})
+        _history(history, identity, alias)
         open_register = session.scalar(
             select(func.count()).where(
                 RegisterEntryRow.community_id == community_id,
@@ -533,10 +580,10 @@ def erase_member(
         if open_register:
             warnings.append(f"il socio {ext} risulta ancora iscritto nel libro soci (nessuna data di recesso)")
         changed: dict[str, int] = {}
+        outcome = Outcome()
         with audit.suspended(session):
             member.name, member.email, member.iban = alias, None, None
             changed["members"] = 1
-            batch_ids = select(PaymentBatchRow.id).where(PaymentBatchRow.community_id == community_id)
             changed["payments"] = _rowcount(
                 session.execute(
                     update(PaymentRow)
@@ -565,8 +612,10 @@ def erase_member(
                     warnings.append(
                         f"l'utente {user.id} ha altri ruoli: account mantenuto, tolto solo il legame con il socio"
                     )
-                    needles = [n for n in needles if n not in (user.email, user.display_name)]
                     continue
+                identity.add("email", user.email)
+                identity.add("name", user.display_name, skip=(alias,))
+                _history(_audit_about(session, {"users": [str(user.id)]}), identity, alias)
                 digest = hashlib.sha256(f"condivisa-gdpr-user:{user.id}".encode()).hexdigest()[:12]
                 user.email = f"cancellato-{digest}@invalid"
                 user.display_name = alias
@@ -597,7 +646,12 @@ def erase_member(
                     )
                 )
             session.flush()
-            lowered = sorted({n.lower() for n in needles if len(n) >= 3})
+            if scrub_texts:
+                erase_contacts(session, identity, alias, outcome)
+                scrub_tables(session, identity, alias, outcome)
+                for table, count in outcome.counts().items():
+                    changed[table] = changed.get(table, 0) + count
+            lowered = sorted({n.lower() for n in identity.needles()})
             scrubbed = 0
             conn = session.connection()
             t = audit.AUDIT_TABLE
@@ -626,8 +680,9 @@ def erase_member(
     except Exception:
         session.rollback()
         raise
-    remaining = find_text(session, needles)
+    remaining = find_text(session, identity.needles())
     session.rollback()  # end the read transaction of the check
+    warnings += explain(remaining, outcome, kept_users=kept, texts_scrubbed=scrub_texts)
     return ErasureReport(
         community_id=community_id,
         member=ext,

@@ -9,9 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,7 +31,9 @@ from condivisa.store import (
     load_community,
     member_row_id,
 )
+from condivisa.store.gdpr import export_member, record_export
 from condivisa.store.models import ROLES, CommunityRow, MemberRow, User
+from condivisa.store.repository import NotFoundError
 from condivisa.web import charts, services
 from condivisa.web.access import Principal, authorize
 from condivisa.web.cache import aggregates as cached_aggregates
@@ -462,6 +467,38 @@ def member_portal(
         "best_hours": sorted(best),
     }
     return render(request, "member.html", context, user=user)
+
+
+@router.get("/communities/{community_id}/members/{member}/my-data.json")
+def member_data_export(community_id: int, member: str, db: SessionDep, user: PageUserDep) -> Response:
+    """The member's own data (GDPR art. 15 and 20) as a JSON download; recorded in the audit log.
+
+    The member themself, and those who run the community for its members (its managers, the platform's
+    administrator): the file holds email, IBAN and the audit trail, so municipal officers, who may look at the
+    portal, may not download it.
+    """
+    row = community_or_404(db, community_id)
+    member_id = member_row_id(db, community_id, member)
+    if member_id is None:
+        raise HTTPException(status_code=404, detail="socio non trovato")
+    require(user, "member:read", row, member_id)
+    own = any(g.role == "member" and g.member_id == member_id for g in user.grants)
+    if not own and not authorize(user, "community:write", row.id):
+        raise HTTPException(status_code=403, detail="accesso negato: solo il socio o chi gestisce la comunità")
+    try:
+        data = export_member(db, community_id, member)
+        record_export(db, community_id, member)
+    except NotFoundError as exc:
+        db.rollback()
+        raise HTTPException(status_code=404, detail="socio non trovato") from exc
+    db.commit()
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", member).strip("-.") or "socio"
+    filename = f"condivisa-dati-{safe}-{dt.datetime.now(ZoneInfo('Europe/Rome')).date().isoformat()}.json"
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n",
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 def _require_admin(user: Principal) -> None:
