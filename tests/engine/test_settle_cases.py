@@ -156,3 +156,18 @@ def test_allocation_adds_up_to_the_cent() -> None:
     assert sum(lines.values()) == s.allocation.total_cents
     assert all(v >= 0 for v in lines.values())
     assert set(lines) == {"fund:social", "m1", "m2", "m3"}
+
+
+def test_injection_at_a_point_without_a_declared_plant_is_ignored_and_named() -> None:
+    # m2's point injects 2 kWh/h but no plant is declared on it: not counted, and the warning names it.
+    c = community([member("m1", [1]), member("m2", [2])], [plant("p1", "m1", 9)])
+    w = np.zeros((24, 3))
+    i = np.zeros((24, 3))
+    w[:, 0], i[:, 1], i[:, 2] = 3.0, 2.0, 1.0
+    s = settle(c, readings([pod(1), pod(2), pod(9)], w, i), flat_prices(24, 100.0), period=one_day())
+    stray = [x for x in s.warnings if "senza impianto dichiarato" in x]
+    assert len(stray) == 1 and pod(2) in stray[0] and pod(1) not in stray[0]
+    assert s.energy.injected.sum() == pytest.approx(24 * 1.0)
+    i[:, 1] = 0.0
+    s = settle(c, readings([pod(1), pod(2), pod(9)], w, i), flat_prices(24, 100.0), period=one_day())
+    assert not [x for x in s.warnings if "senza impianto dichiarato" in x]

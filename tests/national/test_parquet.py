@@ -158,3 +158,31 @@ def test_kwh_equals_wh_over_1000_and_reuses_buffers(dataset: Dataset) -> None:
     wrong = (np.empty((1, 1)), np.empty((1, 1)))
     _, w3, _ = dataset.read_kwh(other, out=wrong)
     assert w3 is not wrong[0] and np.array_equal(w3, w2)
+
+
+def test_rows_in_a_given_order(dataset: Dataset) -> None:
+    """``order`` puts the listed points first in its order (others after, in file order), whatever the runs."""
+    e = (
+        next(x for x in dataset.entries if len(x.cabine) > 1)
+        if any(len(x.cabine) > 1 for x in dataset.entries)
+        else dataset.entries[0]
+    )
+    arrays = dataset.read_arrays(e)
+    row = {pod: k for k, pod in enumerate(arrays.pods)}
+    rng = np.random.default_rng(3)
+    for order in (list(reversed(arrays.pods)), list(rng.permutation(arrays.pods))[:5], arrays.pods[::2], []):
+        pods, w, i = dataset.read_kwh(e, order=order)
+        assert pods[: len(order)] == order
+        assert pods[len(order) :] == [p for p in arrays.pods if p not in set(order)]
+        rows = [row[p] for p in pods]
+        assert np.array_equal(w, arrays.withdrawn_wh[rows] / 1000.0)
+        assert np.array_equal(i, arrays.injected_wh[rows] / 1000.0)
+
+
+def test_written_in_the_engine_order(dataset: Dataset) -> None:
+    from condivisa.engine.settle import point_order
+
+    for e in dataset.entries:
+        pods = dataset.read_arrays(e).pods
+        order = point_order(dataset.community(e.id))
+        assert pods[: len(order)] == order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,6 +269,34 @@ def settle(
     )
 
 
+def _grouping(
+    community: Community, rb: Rulebook
+) -> tuple[list[str], Callable[[tuple[Member, Point]], tuple[int, bool, str]]]:
+    """The community's cabine (sorted) and the key that groups its points: cabina, exempt or not, and voltage
+    where avoided losses count (AUC)."""
+    conf = rb.configurations[community.configuration]
+    cabine = sorted({pt.cabina for _, pt in community.points()} | {p.cabina for p in community.plants})
+    cab_index = {c: i for i, c in enumerate(cabine)}
+    exempt_kinds = rb.exempt_member_kinds
+
+    def group_key(pair: tuple[Member, Point]) -> tuple[int, bool, str]:
+        m, pt = pair
+        return (cab_index[pt.cabina], m.kind in exempt_kinds, pt.voltage if conf.avoided_losses else "")
+
+    return cabine, group_key
+
+
+def point_order(community: Community, rulebook: Rulebook | None = None) -> list[str]:
+    """The PODs of the community's points in the order :func:`settle_hourly` lays out its rows.
+
+    A caller that fills the (P, H) arrays itself (a national run reading Parquet) can write them in this order:
+    :func:`settle_hourly` then uses them as they are instead of copying them into that order.
+    """
+    rb = rulebook or load_rulebook()
+    _, group_key = _grouping(community, rb)
+    return [pt.pod for _, pt in sorted(community.points(), key=group_key)]
+
+
 def settle_hourly(
     community: Community,
     pods: list[str] | tuple[str, ...],
@@ -322,14 +351,8 @@ def settle_hourly(
     def i_row(pod: str) -> FloatArray:
         return injected_kwh[row_of[pod]] if pod in row_of else zero
 
-    cabine = sorted({pt.cabina for _, pt in point_pairs} | {p.cabina for p in community.plants})
+    cabine, group_key = _grouping(community, rb)
     cab_index = {c: i for i, c in enumerate(cabine)}
-    exempt_kinds = rb.exempt_member_kinds
-
-    def group_key(pair: tuple[Member, Point]) -> tuple[int, bool, str]:
-        m, pt = pair
-        return (cab_index[pt.cabina], m.kind in exempt_kinds, pt.voltage if conf.avoided_losses else "")
-
     points = sorted(point_pairs, key=group_key)
     keys = list(dict.fromkeys(group_key(pair) for pair in points))
     key_index = {k: g for g, k in enumerate(keys)}
@@ -357,7 +380,10 @@ def settle_hourly(
     for j, p in enumerate(plants):
         injected[j] = i_row(p.pod) * (p.power_kw / power_at_pod[p.pod])
     plant_pod_set = set(plant_pods)
-    stray = [pt.pod for _, pt in points if pt.pod not in plant_pod_set and i_row(pt.pod).any()]
+    injecting = injected_kwh.any(axis=1)  # one pass over the injections, not one call per point
+    stray = [
+        pt.pod for _, pt in points if pt.pod not in plant_pod_set and pt.pod in row_of and injecting[row_of[pt.pod]]
+    ]
     if stray:
         warnings.append("immissioni da POD senza impianto dichiarato, non conteggiate: " + ", ".join(stray[:10]))
 

@@ -22,6 +22,7 @@ Each community is settled by the engine unchanged:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -38,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from condivisa.allocation import eur_to_cents
-from condivisa.engine.settle import Settlement, settle, settle_hourly
+from condivisa.engine.settle import Settlement, point_order, settle, settle_hourly
 from condivisa.engine.timegrid import Period
 from condivisa.errors import InputError
 from condivisa.ingest.prices import Prices
@@ -214,35 +215,65 @@ def is_database_url(source: str | Path) -> bool:
     return text.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:"))
 
 
-def _run_dataset(task: Task, out: TaskResult) -> None:
+@dataclass
+class _DatasetContext:
+    """What every task of a process over one dataset shares: the dataset, its prices by zone and the engine's
+    memo (hourly prices and CU_Af computed once per process, not once per task)."""
+
+    dataset: Any
+    prices: Prices
+    by_zone: dict[str, Prices] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def zone_prices(self, zone: str) -> Prices:
+        got = self.by_zone.get(zone)
+        if got is None:
+            frame = self.prices.frame[self.prices.frame["zone"] == zone].reset_index(drop=True)
+            got = self.by_zone[zone] = Prices(frame=frame, source=self.prices.source)
+        return got
+
+
+@functools.lru_cache(maxsize=4)
+def _dataset_context(location: str, stamp: int) -> _DatasetContext:
     from condivisa.national.parquet import open_dataset
 
-    ds = open_dataset(task.location)
+    ds = open_dataset(location)
+    return _DatasetContext(ds, ds.prices())
+
+
+def _manifest_stamp(location: str) -> int:
+    """Modification time of the dataset's manifest [ns]: a rewritten dataset is opened again."""
+    from condivisa.national.parquet import MANIFEST
+
+    try:
+        return os.stat(Path(location) / MANIFEST).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _run_dataset(task: Task, out: TaskResult) -> None:
+    ctx = _dataset_context(task.location, _manifest_stamp(task.location))
+    ds = ctx.dataset
     if task.year is not None and task.year != ds.year:
         raise InputError.one(f"il dataset e' dell'anno {ds.year}, non del {task.year}", field="year")
     rb = load_rulebook()
     period = Period(dt.date(ds.year, 1, 1), dt.date(ds.year, 12, 31))
-    all_prices = ds.prices()
-    by_zone: dict[str, Prices] = {}
-    memo: dict[Any, Any] = {}
     spare: tuple[FloatArray, FloatArray] | None = None  # the previous community's arrays, refilled by the next
     for cid in task.ids:
         t0 = time.perf_counter()
         try:
             entry = ds.entry(cid)
             community = ds.community(cid)
-            prices = by_zone.get(entry.zone)
-            if prices is None:
-                frame = all_prices.frame[all_prices.frame["zone"] == entry.zone].reset_index(drop=True)
-                prices = by_zone[entry.zone] = Prices(frame=frame, source=all_prices.source)
+            prices = ctx.zone_prices(entry.zone)
             if task.engine == "settle":
                 readings = ds.read_readings(entry)
                 t1 = time.perf_counter()
                 s = settle(community, readings, prices, period=period, rulebook=rb, source=cid)
             else:
-                pods, w, i = ds.read_kwh(entry, out=spare)
+                # Rows written straight in the engine's order: settle_hourly takes them without a copy.
+                pods, w, i = ds.read_kwh(entry, out=spare, order=point_order(community, rb))
                 t1 = time.perf_counter()
-                s = settle_arrays(community, pods, w, i, period, prices, rulebook=rb, source=cid, memo=memo)
+                s = settle_arrays(community, pods, w, i, period, prices, rulebook=rb, source=cid, memo=ctx.memo)
             out.records.append(record_of(cid, s))
             del s  # nothing of the settlement is kept: its arrays can be refilled
             if task.engine != "settle":
