@@ -380,7 +380,7 @@ def settle_hourly(
     for j, p in enumerate(plants):
         injected[j] = i_row(p.pod) * (p.power_kw / power_at_pod[p.pod])
     plant_pod_set = set(plant_pods)
-    injecting = injected_kwh.any(axis=1)  # one pass over the injections, not one call per point
+    injecting: npt.NDArray[np.bool_] = np.asarray(injected_kwh.any(axis=1))  # one pass, not one call per point
     stray = [
         pt.pod for _, pt in points if pt.pod not in plant_pod_set and pt.pod in row_of and injecting[row_of[pt.pod]]
     ]
