@@ -124,6 +124,18 @@ def _copy_community(dataset: Dataset, e: Entry, to: Path) -> Dataset:
             "injected_wh",
         ),
         (lambda t: t.set_column(3, "withdrawn_wh", t.column("withdrawn_wh").cast(pa.int64())), None, None),
+        (
+            lambda t: t.set_column(
+                4, "injected_wh", pc.add(t.column("injected_wh").cast(pa.int64()), pa.scalar(2**31, pa.int64()))
+            ),
+            "fuori scala|diverso da int32",  # the months are read in one scan: the type differs first
+            "injected_wh",
+        ),
+        (
+            lambda t: t.set_column(2, "timestamp", pc.add(t.column("timestamp"), pa.scalar(1, pa.duration("s")))),
+            "ora",
+            None,
+        ),
     ],
 )
 def test_each_file_is_checked_and_named(

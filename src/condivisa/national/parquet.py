@@ -397,7 +397,10 @@ class Dataset:
         return table
 
     def _blocks(self, entry: Entry) -> Iterator[_Block]:
-        """The validated (cabina, month) blocks of a community's readings, cabina by cabina, month by month."""
+        """A community's (cabina, month) blocks, cabina by cabina, month by month, with their structure checked
+        (one chunk per file, rows a whole number of points times the month's hours, the same points every month,
+        energies of an integer type without nulls); :func:`~condivisa.national.block_kernel.check_and_convert`
+        checks the values as it converts them."""
         grid = self.grid
         base = self.directory / "readings" / f"zone={entry.zone}"
         name = f"part-{entry.id}.parquet"
@@ -413,47 +416,50 @@ class Dataset:
                         raise InputError.one("file di letture vuoto", file=str(path))
                 raise InputError.one("file di letture in piu' parti non previste", file=str(paths[0]))
             cab_pods: list[str] | None = None
-            for m, (month, path) in enumerate(zip(grid.months, paths, strict=True)):
+            for m, path in enumerate(paths):
                 n = grid.bounds[m + 1] - grid.bounds[m]
                 rows = sizes[m]
                 if not rows:
                     raise InputError.one("file di letture vuoto", file=str(path))
                 pod_arr = chunks["pod"][m]
-                if not isinstance(pod_arr, pa.DictionaryArray) or rows % n:
+                if not isinstance(pod_arr, pa.DictionaryArray) or rows % n or pod_arr.indices.null_count:
                     raise InputError.one(f"attese {n} ore per POD, righe {rows}", file=str(path))
-                p = rows // n
-                idx = pod_arr.indices.to_numpy(zero_copy_only=False).reshape(p, n)
-                ticks, per_second = _ticks(chunks["timestamp"][m], table.schema.field("timestamp").type, path)
-                if (idx != idx[:, :1]).any() or (ticks.reshape(p, n) != self._expected_ticks(m, per_second)).any():
-                    raise InputError.one(
-                        f"le letture devono coprire ogni ora del mese {month} per ogni POD, ordinate per POD e ora",
-                        file=str(path),
-                    )
+                point = pod_arr.indices.to_numpy(zero_copy_only=False)
                 names = pod_arr.dictionary.to_pylist()
-                file_pods = [str(names[i]) for i in idx[:, 0]]
+                file_pods = [str(names[i]) for i in point[::n]]
                 if cab_pods is None:
                     cab_pods = file_pods
                 elif file_pods != cab_pods:
                     raise InputError.one(f"POD diversi da quelli di {grid.months[0]}", file=str(path))
-                w = _energy(chunks["withdrawn_wh"][m], path, "withdrawn_wh").reshape(p, n)
-                i = _energy(chunks["injected_wh"][m], path, "injected_wh").reshape(p, n)
-                yield _Block(c, m, cab_pods, w, i)
+                ticks, per_second = _ticks(chunks["timestamp"][m], table.schema.field("timestamp").type, path)
+                yield _Block(
+                    c,
+                    m,
+                    path,
+                    cab_pods,
+                    point,
+                    ticks,
+                    self._expected_ticks(m, per_second),
+                    _energy(chunks["withdrawn_wh"][m], path, "withdrawn_wh"),
+                    _energy(chunks["injected_wh"][m], path, "injected_wh"),
+                )
 
     def _read_into(
         self,
         entry: Entry,
-        convert: Callable[[WhArray, npt.NDArray[Any]], None],
-        dtype: type[np.generic],
-        out: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None,
+        divisor: float,
+        out: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
         order: Sequence[str] | None = None,
-    ) -> tuple[list[str], npt.NDArray[Any], npt.NDArray[Any]]:
-        """Read every block (the files' memory, not copied), then convert each into one (P, H) array per energy,
-        ``out``'s arrays where they have the shape and type (a caller reading many communities reuses them).
+    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Read every block (the files' memory, not copied), then check and convert each, in one pass, into one
+        (P, H) float64 array per energy (``Wh / divisor``), ``out``'s arrays where they have the shape (a caller
+        reading many communities reuses them).
 
         Rows are the points in file order (cabina by cabina), or with ``order`` the points it lists first, in its
-        order, then the others in file order. A block whose rows land on consecutive output rows (a cabina's points
-        are consecutive in the engine's order) is permuted while still in cache and converted in one call.
+        order, then the others in file order.
         """
+        from condivisa.national import block_kernel
+
         blocks = list(self._blocks(entry))
         first_row: dict[int, int] = {}
         file_pods: list[str] = []
@@ -461,7 +467,7 @@ class Dataset:
             if block.cabina not in first_row:
                 first_row[block.cabina] = len(file_pods)
                 file_pods += block.pods
-        position = np.arange(len(file_pods))
+        position = np.arange(len(file_pods), dtype=np.intp)
         if order is not None:
             rank = {pod: k for k, pod in enumerate(dict.fromkeys(order))}
             ordered = sorted(range(len(file_pods)), key=lambda r: (rank.get(file_pods[r], len(rank)), r))
@@ -469,18 +475,28 @@ class Dataset:
         pods = [""] * len(file_pods)
         for r, pod in enumerate(file_pods):
             pods[position[r]] = pod
-        plans = {c: _plan(position[start : start + len(cab_pods)]) for c, start, cab_pods in _cabina_rows(blocks)}
         shape = (len(pods), len(self.grid.hours))
-        if out is not None and all(a.shape == shape and a.dtype == dtype and a.flags.writeable for a in out):
+        if out is not None and all(a.shape == shape and a.dtype == np.float64 and a.flags.writeable for a in out):
             w, inj = out
         else:
-            w, inj = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+            w, inj = np.empty(shape), np.empty(shape)
         bounds = self.grid.bounds
         for block in blocks:
-            hours = slice(bounds[block.month], bounds[block.month + 1])
-            for src, dst in plans[block.cabina]:
-                convert(block.withdrawn_wh[src], w[dst, hours])
-                convert(block.injected_wh[src], inj[dst, hours])
+            start = first_row[block.cabina]
+            code = block_kernel.check_and_convert(
+                block.point,
+                block.ticks,
+                block.expected,
+                block.withdrawn_wh,
+                block.injected_wh,
+                position[start : start + len(block.pods)],
+                bounds[block.month],
+                divisor,
+                w,
+                inj,
+            )
+            if code != block_kernel.OK:
+                raise _block_error(code, block, self.grid.months[block.month])
         return pods, w, inj
 
     def read_arrays(self, entry: Entry) -> CommunityArrays:
@@ -492,8 +508,8 @@ class Dataset:
             A file missing or unreadable, or not holding every hour of its month for each of its points, or
             holding a missing or negative energy.
         """
-        pods, w, inj = self._read_into(entry, _copy_wh, np.int32)
-        return CommunityArrays(pods, w, inj)
+        pods, w, inj = self._read_into(entry, 1.0)
+        return CommunityArrays(pods, w.astype(np.int32), inj.astype(np.int32))
 
     def read_kwh(
         self,
@@ -521,7 +537,7 @@ class Dataset:
         InputError
             As :meth:`read_arrays`.
         """
-        return self._read_into(entry, _wh_to_kwh, np.float64, out, order)
+        return self._read_into(entry, 1000.0, out, order)
 
     def read_readings(self, entry: Entry) -> Readings:
         """A community's readings as :class:`~condivisa.ingest.readings.Readings` (kWh), as the engine takes."""
@@ -567,71 +583,43 @@ def _ticks(array: pa.Array, type_: pa.DataType, path: Path) -> tuple[npt.NDArray
 
 @dataclass(frozen=True)
 class _Block:
-    """One readings file, validated: its cabina and month (indices), points, and (P, n) energies [Wh]."""
+    """One readings file, its structure checked: its cabina and month (indices), path, points, and its columns as
+    flat arrays (the file's memory, not copied), with the instants its month should have in its ticks."""
 
     cabina: int
     month: int
+    path: Path
     pods: list[str]
-    withdrawn_wh: WhArray
-    injected_wh: WhArray
+    point: npt.NDArray[np.integer[Any]]
+    ticks: npt.NDArray[np.int64]
+    expected: npt.NDArray[np.int64]
+    withdrawn_wh: npt.NDArray[np.integer[Any]]
+    injected_wh: npt.NDArray[np.integer[Any]]
 
 
-def _energy(array: pa.Array, path: Path, name: str) -> WhArray:
-    """An energy column as int32 Wh (zero-copy where the file holds int32), refusing nulls and negatives."""
+def _energy(array: pa.Array, path: Path, name: str) -> npt.NDArray[np.integer[Any]]:
+    """An energy column's values (zero-copy), refusing nulls and non-integer types (the values themselves are
+    checked as they are converted)."""
     if array.null_count:
         raise InputError.one("letture mancanti (valori nulli)", file=str(path), field=name)
     if not pa.types.is_integer(array.type):
         raise InputError.one(f"energia in Wh interi attesa, trovato {array.type}", file=str(path), field=name)
-    values = np.asarray(array.to_numpy(zero_copy_only=False))
-    if values.size and values.min() < 0:
-        raise InputError.one("energia negativa nelle letture", file=str(path), field=name)
-    if values.dtype != np.int32:
-        if values.size and values.max() > np.iinfo(np.int32).max:
-            raise InputError.one("energia fuori scala (oltre 2^31 Wh)", file=str(path), field=name)
-        values = values.astype(np.int32)
-    return values
+    return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
-def _cabina_rows(blocks: list[_Block]) -> Iterator[tuple[int, int, list[str]]]:
-    """(cabina index, first file row, points) of each cabina, in file order."""
-    start = 0
-    seen: set[int] = set()
-    for block in blocks:
-        if block.cabina not in seen:
-            seen.add(block.cabina)
-            yield block.cabina, start, block.pods
-            start += len(block.pods)
+def _block_error(code: int, block: _Block, month: str) -> InputError:
+    """The error naming the file (and field) of a block that :func:`block_kernel.check_and_convert` refused."""
+    from condivisa.national import block_kernel as k
 
-
-def _plan(position: npt.NDArray[np.intp]) -> list[tuple[Any, slice]]:
-    """How to move a block's rows to their output rows ``position``: (block rows, output rows) pairs.
-
-    One pair when the output rows are consecutive (block rows as a slice if in order, else as the permutation);
-    otherwise one pair per run of rows that stay consecutive.
-    """
-    if not len(position):
-        return []
-    low = int(position.min())
-    target = slice(low, low + len(position))
-    if int(position.max()) == target.stop - 1:  # a permutation of consecutive rows
-        if np.array_equal(position, np.arange(target.start, target.stop)):
-            return [(slice(None), target)]
-        return [(np.argsort(position), target)]
-    out: list[tuple[Any, slice]] = []
-    start = 0
-    for k in range(1, len(position) + 1):
-        if k == len(position) or position[k] != position[k - 1] + 1:
-            out.append((slice(start, k), slice(int(position[start]), int(position[k - 1]) + 1)))
-            start = k
-    return out
-
-
-def _copy_wh(src: WhArray, out: npt.NDArray[Any]) -> None:
-    out[...] = src
-
-
-def _wh_to_kwh(src: WhArray, out: npt.NDArray[Any]) -> None:
-    np.divide(src, 1000.0, out=out)
+    path = str(block.path)
+    if code in (k.POINT_MIXED, k.HOUR_WRONG):
+        return InputError.one(
+            f"le letture devono coprire ogni ora del mese {month} per ogni POD, ordinate per POD e ora", file=path
+        )
+    field = "withdrawn_wh" if code in (k.WITHDRAWN_NEGATIVE, k.WITHDRAWN_TOO_LARGE) else "injected_wh"
+    if code in (k.WITHDRAWN_NEGATIVE, k.INJECTED_NEGATIVE):
+        return InputError.one("energia negativa nelle letture", file=path, field=field)
+    return InputError.one("energia fuori scala (oltre 2^31 Wh)", file=path, field=field)
 
 
 def open_dataset(directory: Path | str) -> Dataset:
