@@ -3,6 +3,7 @@ identical to the single-community engine."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
@@ -193,8 +194,17 @@ def remote_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             client.wait_for_workers(2, timeout=120)  # type: ignore[no-untyped-call]
         yield address
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
+        from distributed import Client
+
+        # The scheduler closes its workers, then itself: quicker than SIGTERMs, after which each worker keeps trying
+        # to reach the scheduler gone before it (8 s of teardown). If it never came up or is gone, signals follow.
+        with contextlib.suppress(OSError, TimeoutError), Client(address, timeout=10) as client:  # type: ignore[no-untyped-call]
+            client.shutdown()  # type: ignore[no-untyped-call]
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
         for proc in procs:
             try:
                 proc.wait(timeout=30)
