@@ -318,3 +318,25 @@ def test_scrubber_replaces_whole_words_only() -> None:
     assert s.text("IBAN IT60 X054 2811 1010 0000 0123 456 (Rossi Mariolina)") == f"IBAN {ERASED} (Rossi Mariolina)"
     assert s.text("xm.rossi@example.org") == "xm.rossi@example.org"  # another address
     assert s.fit("Rossi Mario", 15) == ERASED  # the pseudonym does not fit: [cancellato]
+
+
+def test_export_lists_contact_rows_under_the_members_emails(
+    session: Session, civic: tuple[World, dict[str, int]]
+) -> None:
+    """Art. 15: the export holds the tickets, registrations, profiles and subscriptions under the member's current
+    or former email (any case), not the namesakes' or other people's rows, and no access token."""
+    from condivisa.store.gdpr import export_member
+
+    world, _ = civic
+    data = export_member(session, world.community_id, "m10")
+    contacts = data["contacts"]
+    assert sorted(contacts) == ["civic_event_registrations", "desk_tickets", "energy_subscribers", "match_profiles"]
+    assert sorted(t["contact_name"] for t in contacts["desk_tickets"]) == ["M. Rossi", "Rossi Mario"]  # own + former
+    assert sorted(r["status"] for r in contacts["civic_event_registrations"]) == ["confirmed", "waiting"]
+    assert [p["contact_phone"] for p in contacts["match_profiles"]] == [PHONE]
+    assert [s["name"] for s in contacts["energy_subscribers"]] == ["Rossi Mario"]
+    flat = repr(contacts)
+    assert "Bianchi" not in flat and "carla" not in flat
+    assert not any("token" in key for rows in contacts.values() for row in rows for key in row)
+    # another member has none of these
+    assert export_member(session, world.community_id, "m11")["contacts"] == {}

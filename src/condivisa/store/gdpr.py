@@ -57,7 +57,15 @@ from sqlalchemy import JSON, String, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from condivisa.store import audit, gdpr_texts
-from condivisa.store.gdpr_texts import Identity, Outcome, contains_any, erase_contacts, explain, scrub_tables
+from condivisa.store.gdpr_texts import (
+    Identity,
+    Outcome,
+    contact_rows,
+    contains_any,
+    erase_contacts,
+    explain,
+    scrub_tables,
+)
 from condivisa.store.models import (
     Base,
     CampaignRewardRow,
@@ -187,7 +195,9 @@ def export_member(
         ``member``, ``points``, ``plants`` (owned), ``readings``, ``reading_corrections``,
         ``quarantined_readings``, ``settlements`` (the member's lines [cents] and energies), ``payments``,
         ``campaign_rewards``, ``governance`` (register, attendance, votes, fund), ``accounts`` (users and roles,
-        no password hash) and ``audit`` (entries about these rows). Nothing about other members.
+        no password hash), ``contacts`` (desk tickets, event registrations, matchmaking profiles, mailing-list
+        subscriptions... under the member's current, former or account emails, by table) and ``audit`` (entries
+        about these rows). Nothing about other members.
 
     Raises
     ------
@@ -341,6 +351,12 @@ def export_member(
             }
         )
     keys = _member_objects(session, member)
+    about = _audit_about(session, keys)
+    identity = Identity()
+    identity.add("email", member.email)
+    for account in accounts:
+        identity.add("email", account.get("email"))
+    _history(about, identity, pseudonym(community_id, ext))
     return {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_VERSION,
@@ -377,7 +393,8 @@ def export_member(
         "campaign_rewards": rewards,
         "governance": governance,
         "accounts": accounts,
-        "audit": _audit_about(session, keys),
+        "contacts": contact_rows(session, identity),
+        "audit": about,
     }
 
 

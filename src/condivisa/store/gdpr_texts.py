@@ -252,6 +252,33 @@ def _tables(session: Session) -> dict[str, Table]:
     return {t.name: t for t in Base.metadata.sorted_tables if t.name in existing}
 
 
+def contact_rows(session: Session, identity: Identity) -> dict[str, list[dict[str, Any]]]:
+    """The contact rows (:data:`CONTACTS`) under any of the member's emails (without case), by table.
+
+    What an art. 15 export adds to the member's own records: the same rows that :func:`erase_contacts`
+    pseudonymises. Namesakes under other emails are not included (they may be someone else).
+    """
+    emails = identity.lowered_emails()
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not emails:
+        return found
+    tables = _tables(session)
+    conn = session.connection()
+    for spec in CONTACTS:
+        table = tables.get(spec.table)
+        if table is None:
+            continue
+        rows = conn.execute(
+            select(table)
+            .where(func.lower(func.trim(table.c[spec.email])).in_(emails))
+            .order_by(*table.primary_key.columns)
+        ).mappings()
+        got = [{str(k): audit.jsonable(v) for k, v in row.items() if not audit.is_secret(str(k))} for row in rows]
+        if got:
+            found[spec.table] = got
+    return found
+
+
 def erase_contacts(session: Session, identity: Identity, alias: str, outcome: Outcome) -> None:
     """Step 1: pseudonymise (or delete) the contact rows under the member's emails; note the namesakes."""
     tables = _tables(session)
