@@ -17,7 +17,7 @@ from condivisa.store.gdpr import ERASED, erase_member, find_text, pseudonym
 from condivisa.store.gdpr_texts import Identity, Scrubber
 from condivisa.store.governance import create_assembly
 from condivisa.store.ledger import verify_database
-from condivisa.store.models import Base, MemberRow, MunicipalityRow
+from condivisa.store.models import Base, MemberRow, MunicipalityRow, RoleAssignment, User
 from condivisa.store.models_desk import DeskOfficeRow, DeskTicketRow
 from condivisa.store.models_district import DistrictRow, DistrictTeamMemberRow
 from condivisa.store.models_energy_team import EnergySubscriberRow, EnergyTeamRow
@@ -340,3 +340,35 @@ def test_export_lists_contact_rows_under_the_members_emails(
     assert not any("token" in key for rows in contacts.values() for row in rows for key in row)
     # another member has none of these
     assert export_member(session, world.community_id, "m11")["contacts"] == {}
+
+
+def test_an_organisations_name_stays_in_other_texts(session: Session, civic: tuple[World, dict[str, int]]) -> None:
+    """A member that is a legal person: its name is not personal data, so the minutes naming it stay; its own row,
+    its email (maybe a person's) and the contact rows under it are still erased, and the report says why."""
+    world, _ = civic
+    alias = pseudonym(world.community_id, "m10")
+    m10 = session.scalars(select(MemberRow).where(MemberRow.external_id == "m10")).one()
+    with audit.suspended(session):  # the world as it would be: no history of another kind or account name
+        m10.kind = "public_body"
+        for user in session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.member_id == m10.id)
+        ):
+            user.display_name = "Verdi Luca"  # the officer behind the body's account: a person
+        session.commit()
+    agenda_before = sorted(session.scalars(select(AgendaItemRow.title)))
+    assert any("Rossi Mario" in t for t in agenda_before)
+    session.rollback()
+
+    report = erase_member(session, world.community_id, "m10")
+
+    assert sorted(session.scalars(select(AgendaItemRow.title))) == agenda_before
+    assert any("ente (public_body)" in w for w in report.warnings)
+    m10 = session.scalars(select(MemberRow).where(MemberRow.external_id == "m10")).one()
+    assert (m10.name, m10.email, m10.iban) == (alias, None, None)
+    own = session.scalars(select(DeskTicketRow).where(DeskTicketRow.token == "t-own")).one()
+    assert own.contact_name == alias and own.contact_phone is None  # under the member's email: still erased
+    assert own.answer is not None and PHONE not in own.answer  # the phone, a person's, is still replaced
+    assert not find_text(session, ["Verdi Luca"])  # the officer's name is erased wherever it was
+    assert verify_database(session).ok

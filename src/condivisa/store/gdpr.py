@@ -27,7 +27,8 @@ everything that says who the person is goes:
   the rest by ``[cancellato]``; the surrounding text stays. Left as they are and explained in the report's
   ``warnings``: a contact row with the member's name under another email (a possible namesake), member ids and
   other links between rows, what the ledger's hashes cover, other members' and accounts' rows, a value found only
-  inside another word, a change a unique constraint refuses;
+  inside another word, a change a unique constraint refuses, and the name of a member that is a legal person
+  (:data:`ORGANISATION_KINDS`: not personal data; its emails, IBAN and account holders' names still go);
 - ``audit_log``: the before/after values of personal fields and any text holding the old name, email or IBAN
   become ``[cancellato]``;
 - readings, corrections and quarantined readings of the member's PODs are deleted only when the community agrees
@@ -97,6 +98,13 @@ EXPORT_FORMAT = "condivisa-gdpr-export"
 EXPORT_VERSION = 1
 ERASED = gdpr_texts.ERASED
 PSEUDONYM_PREFIX = "Socio cancellato"
+
+
+ORGANISATION_KINDS = frozenset(
+    {"municipality", "local_authority", "public_body", "third_sector", "religious", "environmental", "university"}
+)
+"""Member kinds that are legal persons: their name is not searched in other texts on erasure. ``business`` and
+``other`` are not among them (a sole trader's business name is often the person's own name)."""
 
 
 def pseudonym(community_id: int, external_id: str) -> str:
@@ -587,6 +595,17 @@ def erase_member(
             identity.add("iban", iban)
         history = _audit_about(session, {t: ids for t, ids in keys.items() if t != "users"})
         _history(history, identity, alias)
+        organisation_names: set[str] = set()
+        if member.kind in ORGANISATION_KINDS:
+            # An organisation's name is not personal data (art. 4 GDPR protects natural persons): minutes and
+            # answers naming the municipality or the association stay as they are. Its emails, IBAN and the
+            # names of the people behind its accounts are still erased.
+            organisation_names = set(identity.names)
+            identity.names.clear()
+            warnings.append(
+                f"il socio {ext} e' un ente ({member.kind}): il suo nome non e' un dato personale e resta nei testi "
+                "degli altri registri (verbali, risposte); cancellati email, IBAN e dati delle persone collegate"
+            )
         open_register = session.scalar(
             select(func.count()).where(
                 RegisterEntryRow.community_id == community_id,
@@ -640,6 +659,7 @@ def erase_member(
                 user.active = False
                 pseudonymised.append(user.id)
             changed["users"] = len(pseudonymised)
+            identity.names -= organisation_names  # an account named after the organisation
             readings_deleted = 0
             if delete_readings:
                 pods = list(session.scalars(select(PointRow.pod).where(PointRow.member_id == member.id)))
