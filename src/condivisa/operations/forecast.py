@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 from condivisa.engine.timegrid import LOCAL_TZ, Period
 from condivisa.production.pv import PVArray, pv_hourly_kwh
@@ -322,6 +321,8 @@ def clear_sky_kwh(hours: pd.DatetimeIndex, power_kw: float, site: Site) -> pd.Se
     hours = pd.DatetimeIndex(hours).tz_convert("UTC")
     if len(hours) == 0:
         return pd.Series(np.zeros(0), index=hours, name="kwh")
+    import pvlib  # imported when used: pvlib takes 0.6 s, every command started paid it
+
     location = pvlib.location.Location(site.latitude, site.longitude, tz="UTC", altitude=site.altitude_m)
     sky = location.get_clearsky(hours + _HALF_HOUR, model="ineichen")
     frame = pd.DataFrame(
@@ -434,6 +435,8 @@ def _weather_frame(weather: pd.DataFrame, hours: pd.DatetimeIndex, site: Site) -
         frame["dhi"] = data["dhi"].astype(float).clip(lower=0.0)
     else:
         mid = hours + _HALF_HOUR
+        import pvlib  # imported when used: pvlib takes 0.6 s, every command started paid it
+
         location = pvlib.location.Location(site.latitude, site.longitude, tz="UTC", altitude=site.altitude_m)
         zenith = location.get_solarposition(mid)["zenith"].to_numpy(dtype=float)
         split = pvlib.irradiance.erbs(ghi.to_numpy(), zenith, mid.day_of_year.to_numpy())

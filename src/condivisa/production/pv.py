@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pvlib
-from pvlib.modelchain import ModelChain
-from pvlib.pvsystem import PVSystem
-from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
 from condivisa.production.checks import validate_weather
 from condivisa.production.weather import WeatherYear
@@ -50,6 +46,11 @@ def pv_hourly_kwh(array: PVArray, weather: WeatherYear) -> pd.Series:
     if array.kwp <= 0:
         raise ValueError(f"potenza di picco non positiva: {array.kwp} kWp")
     validate_weather(weather)
+    import pvlib  # imported when used: pvlib takes 0.6 s, every command started paid it
+    from pvlib.modelchain import ModelChain
+    from pvlib.pvsystem import PVSystem
+    from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
+
     location = pvlib.location.Location(weather.latitude, weather.longitude, tz="UTC", altitude=weather.elevation_m)
     system = PVSystem(
         surface_tilt=array.surface_tilt,

@@ -19,7 +19,6 @@ import os
 from typing import Any
 
 import pandas as pd
-import pvlib
 
 from condivisa.production.checks import validate_weather
 from condivisa.production.weather import WeatherYear, typical_year
@@ -177,6 +176,8 @@ def fetch_typical_year(
     if _offline_by_env():
         return _fallback(latitude, longitude, f"Modalità offline richiesta ({OFFLINE_ENV}=1)")
     try:
+        import pvlib  # imported when used: pvlib takes 0.6 s, every command started paid it
+
         data, meta = pvlib.iotools.get_pvgis_tmy(
             latitude, longitude, outputformat="json", map_variables=True, timeout=timeout
         )

@@ -8,7 +8,6 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,8 @@ def typical_year(name: str = TURIN_TMY) -> WeatherYear:
     """Read a typical year shipped in ``condivisa/data/weather`` (PVGIS TMY format)."""
     ref = resources.files("condivisa") / "data" / "weather" / name
     with resources.as_file(ref) as path:
+        import pvlib  # imported when used: pvlib takes 0.6 s, every command started paid it
+
         data, meta = pvlib.iotools.read_pvgis_tmy(str(path), map_variables=True)
     loc = meta.get("location", meta) if isinstance(meta, dict) else {}
     return WeatherYear(
