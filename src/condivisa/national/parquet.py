@@ -326,10 +326,14 @@ class Dataset:
     def grid(self) -> YearGrid:
         return year_grid(self.year)
 
+    @cached_property
+    def _by_id(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.entries}
+
     def entry(self, community_id: str) -> Entry:
-        for e in self.entries:
-            if e.id == community_id:
-                return e
+        got = self._by_id.get(community_id)
+        if got is not None:
+            return got
         raise InputError.one(f"comunita' {community_id!r} assente dal manifesto", file=str(self.directory / MANIFEST))
 
     def community(self, community_id: str) -> Community:
