@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Connection, Engine, MetaData, Table, func, insert, select, text
 from sqlalchemy import types as sat
 from sqlalchemy.engine import URL
@@ -194,6 +193,8 @@ def _revision_of(conn: Connection) -> str | None:
 
 def _known_revisions() -> list[str]:
     """Revisions shipped with this version, oldest first."""
+    from alembic.script import ScriptDirectory
+
     with alembic_config("sqlite://") as config:
         script = ScriptDirectory.from_config(config)
         return [s.revision for s in reversed(list(script.walk_revisions()))]

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from condivisa.store.db import make_engine, normalise_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported by the functions that use it: a quarter of a second off every command's start.
 
 
 @contextmanager
@@ -35,6 +37,8 @@ def alembic_config(url: str | URL) -> Iterator[Config]:
     alembic.config.Config
         Ready for :mod:`alembic.command` functions; valid inside the ``with`` block.
     """
+    from alembic.config import Config
+
     with as_file(files("condivisa.store").joinpath("migrations")) as location:
         config = Config()
         config.set_main_option("script_location", str(location))
@@ -53,6 +57,8 @@ def upgrade(url: str | URL, revision: str = "head") -> str | None:
     str or None
         The revision the database is at afterwards.
     """
+    from alembic import command
+
     with alembic_config(url) as config:
         command.upgrade(config, revision)
     return current_revision(url)
@@ -60,6 +66,8 @@ def upgrade(url: str | URL, revision: str = "head") -> str | None:
 
 def current_revision(url: str | URL) -> str | None:
     """The revision the database at ``url`` is at, or None for a database never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
@@ -70,6 +78,8 @@ def current_revision(url: str | URL) -> str | None:
 
 def head_revision() -> str:
     """The latest revision shipped with this version of Condivisa."""
+    from alembic.script import ScriptDirectory
+
     with alembic_config("sqlite://") as config:
         head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:
